@@ -1,0 +1,195 @@
+"""Settings: read once from the environment, frozen, failing loudly on bad values.
+
+Nothing else in the code base reads ``os.environ``; everything is passed in from here.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import zoneinfo
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from server.errors import ConfigError
+
+ENVIRONMENTS = ("development", "production", "test")
+
+
+@dataclass(frozen=True)
+class TurnServer:
+    """One TURN (or STUN) server offered to browsers for ICE."""
+
+    url: str
+    username: str = ""
+    credential: str = ""
+
+
+@dataclass(frozen=True)
+class IceSettings:
+    """How the SFU gathers and offers ICE candidates."""
+
+    udp_port_min: int = 40000
+    udp_port_max: int = 40999
+    public_address: str | None = None
+    turn_servers: tuple[TurnServer, ...] = ()
+    loopback_only: bool = False
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting of one Sabaq process."""
+
+    database_url: str
+    secret_key: str
+    data_dir: Path
+    recordings_dir: Path
+    redis_url: str | None = None
+    host: str = "127.0.0.1"
+    port: int = 8000
+    environment: str = "development"
+    ice: IceSettings = field(default_factory=IceSettings)
+    max_upload_bytes: int = 100 * 1024 * 1024
+    max_json_bytes: int = 64 * 1024
+    session_ttl_hours: int = 12
+    room_token_ttl_seconds: int = 300
+    login_max_failures: int = 5
+    login_window_seconds: int = 300
+    password_hash_concurrency: int = 2
+    default_timezone: str = "Asia/Almaty"
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.environment == "production"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Build Settings from ``env`` (default: the process environment)."""
+    source: Mapping[str, str] = os.environ if env is None else env
+    data_dir = Path(source.get("DATA_DIR", "data")).resolve()
+    environment = _choice(source, "SABAQ_ENV", ENVIRONMENTS, "development")
+    default_tz = source.get("DEFAULT_TIMEZONE", "Asia/Almaty")
+    _check_timezone(default_tz)
+    return Settings(
+        database_url=_database_url(source, data_dir),
+        secret_key=_secret_key(source, data_dir),
+        data_dir=data_dir,
+        recordings_dir=Path(source.get("RECORDINGS_DIR", str(data_dir / "recordings"))).resolve(),
+        redis_url=_redis_url(source),
+        host=source.get("HOST", "127.0.0.1"),
+        port=_int(source, "PORT", 8000, 1, 65535),
+        environment=environment,
+        ice=_ice(source),
+        max_upload_bytes=_int(source, "MAX_UPLOAD_BYTES", 100 * 1024 * 1024, 1024, 1 << 40),
+        max_json_bytes=_int(source, "MAX_JSON_BYTES", 64 * 1024, 1024, 16 * 1024 * 1024),
+        session_ttl_hours=_int(source, "SESSION_TTL_HOURS", 12, 1, 24 * 30),
+        room_token_ttl_seconds=_int(source, "ROOM_TOKEN_TTL_SECONDS", 300, 10, 86400),
+        login_max_failures=_int(source, "LOGIN_MAX_FAILURES", 5, 1, 1000),
+        login_window_seconds=_int(source, "LOGIN_WINDOW_SECONDS", 300, 1, 86400),
+        password_hash_concurrency=_int(source, "PASSWORD_HASH_CONCURRENCY", 2, 1, 64),
+        default_timezone=default_tz,
+    )
+
+
+def _int(source: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = source.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+    if not low <= value <= high:
+        raise ConfigError(f"{name} must be between {low} and {high}, got {value}")
+    return value
+
+
+def _choice(source: Mapping[str, str], name: str, allowed: tuple[str, ...], default: str) -> str:
+    value = source.get(name) or default
+    if value not in allowed:
+        raise ConfigError(f"{name} must be one of {', '.join(allowed)}, got {value!r}")
+    return value
+
+
+def _check_timezone(name: str) -> None:
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"DEFAULT_TIMEZONE {name!r} is not a known time zone") from None
+
+
+def _database_url(source: Mapping[str, str], data_dir: Path) -> str:
+    url = source.get("DATABASE_URL") or f"sqlite+aiosqlite:///{data_dir / 'sabaq.db'}"
+    scheme = url.split("://", 1)[0]
+    aliases = {"postgresql": "postgresql+asyncpg", "postgres": "postgresql+asyncpg"}
+    scheme = aliases.get(scheme, scheme)
+    if scheme == "sqlite":
+        scheme = "sqlite+aiosqlite"
+    if scheme not in ("sqlite+aiosqlite", "postgresql+asyncpg") or "://" not in url:
+        raise ConfigError(
+            f"DATABASE_URL must be sqlite+aiosqlite:///PATH or postgresql://..., got {url!r}"
+        )
+    return scheme + "://" + url.split("://", 1)[1]
+
+
+def _redis_url(source: Mapping[str, str]) -> str | None:
+    url = source.get("REDIS_URL") or None
+    if url is not None and urlsplit(url).scheme not in ("redis", "rediss", "unix"):
+        raise ConfigError(f"REDIS_URL must be redis://HOST:PORT/DB, got {url!r}")
+    return url
+
+
+def _secret_key(source: Mapping[str, str], data_dir: Path) -> str:
+    given = source.get("SECRET_KEY")
+    if given:
+        if len(given) < 32:
+            raise ConfigError("SECRET_KEY must be at least 32 characters long")
+        return given
+    return _stored_secret(data_dir / "secret_key")
+
+
+def _stored_secret(path: Path) -> str:
+    """The key generated on first run, kept beside the data so restarts keep sessions."""
+    if path.exists():
+        key = path.read_text().strip()
+        if len(key) < 32:
+            raise ConfigError(f"{path} holds a key shorter than 32 characters")
+        return key
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(key + "\n")
+    return key
+
+
+def _ice(source: Mapping[str, str]) -> IceSettings:
+    low = _int(source, "ICE_UDP_PORT_MIN", 40000, 1024, 65535)
+    high = _int(source, "ICE_UDP_PORT_MAX", 40999, 1024, 65535)
+    if low > high:
+        raise ConfigError(f"ICE_UDP_PORT_MIN ({low}) is above ICE_UDP_PORT_MAX ({high})")
+    return IceSettings(
+        udp_port_min=low,
+        udp_port_max=high,
+        public_address=source.get("ICE_PUBLIC_ADDRESS") or None,
+        turn_servers=_turn_servers(source.get("TURN_SERVERS", "")),
+        loopback_only=source.get("ICE_LOOPBACK_ONLY", "") in ("1", "true", "yes"),
+    )
+
+
+def _turn_servers(raw: str) -> tuple[TurnServer, ...]:
+    """Parse ``turn:host:3478?transport=udp|user|secret, ...`` (user and secret optional)."""
+    servers = []
+    for item in filter(None, (part.strip() for part in raw.split(","))):
+        url, _, rest = item.partition("|")
+        username, _, credential = rest.partition("|")
+        if not url.startswith(("turn:", "turns:", "stun:")):
+            raise ConfigError(f"TURN_SERVERS entry must start with turn:, turns: or stun:: {url!r}")
+        servers.append(TurnServer(url=url, username=username, credential=credential))
+    return tuple(servers)
