@@ -108,7 +108,7 @@ class AuthService:
             ).first()
         if row is None:
             raise NotAuthenticated("your session is not valid; sign in again")
-        record, person = row.tuple()
+        record, person = row
         if record.revoked_at is not None or record.expires_at <= utcnow() or not person.active:
             raise NotAuthenticated("your session has ended; sign in again")
         return _viewer(person, record)

@@ -34,7 +34,12 @@ async def _seed(settings: Settings) -> None:
     engine = make_engine(settings.database_url)
     try:
         created = await seed_demo(
-            make_sessionmaker(engine), PasswordService(settings.password_hash_concurrency),
+            make_sessionmaker(engine),
+            PasswordService(
+                settings.password_hash_concurrency,
+                settings.password_hash_time_cost,
+                settings.password_hash_memory_kib,
+            ),
             DEMO_PASSWORD,
         )
     finally:

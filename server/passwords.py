@@ -18,8 +18,9 @@ MAX_PASSWORD_LENGTH = 256
 class PasswordService:
     """Hashes and verifies passwords; verification of unknown users costs the same time."""
 
-    def __init__(self, concurrency: int, hasher: PasswordHasher | None = None) -> None:
-        self._hasher = hasher or PasswordHasher()
+    def __init__(self, concurrency: int, time_cost: int = 3, memory_kib: int = 65536) -> None:
+        # Stored hashes carry their own parameters, so changing these later verifies old ones.
+        self._hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_kib)
         self._slots = asyncio.Semaphore(concurrency)
         self._dummy_hash: str | None = None
 

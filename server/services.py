@@ -41,7 +41,11 @@ class Services:
 def build_services(settings: Settings, bus: Bus) -> Services:
     engine = make_engine(settings.database_url)
     sessions = make_sessionmaker(engine)
-    passwords = PasswordService(settings.password_hash_concurrency)
+    passwords = PasswordService(
+        settings.password_hash_concurrency,
+        settings.password_hash_time_cost,
+        settings.password_hash_memory_kib,
+    )
     limiter = FailureLimiter(settings.login_max_failures, settings.login_window_seconds)
     return Services(
         settings=settings,

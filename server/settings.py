@@ -58,6 +58,8 @@ class Settings:
     login_max_failures: int = 5
     login_window_seconds: int = 300
     password_hash_concurrency: int = 2
+    password_hash_time_cost: int = 3
+    password_hash_memory_kib: int = 65536
     default_timezone: str = "Asia/Almaty"
 
     @property
@@ -93,6 +95,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         login_max_failures=_int(source, "LOGIN_MAX_FAILURES", 5, 1, 1000),
         login_window_seconds=_int(source, "LOGIN_WINDOW_SECONDS", 300, 1, 86400),
         password_hash_concurrency=_int(source, "PASSWORD_HASH_CONCURRENCY", 2, 1, 64),
+        password_hash_time_cost=_int(source, "PASSWORD_HASH_TIME_COST", 3, 1, 20),
+        password_hash_memory_kib=_int(source, "PASSWORD_HASH_MEMORY_KIB", 65536, 8192, 1 << 21),
         default_timezone=default_tz,
     )
 
