@@ -43,3 +43,25 @@ class FailureLimiter:
             # Forget idle keys so that a scan of many logins cannot grow memory for ever.
             del self._failures[key]
         return stamps
+
+
+class TokenBucket:
+    """Allows ``rate`` events per second with bursts up to ``burst``."""
+
+    def __init__(
+        self, rate: float, burst: float, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._rate = rate
+        self._burst = burst
+        self._tokens = burst
+        self._clock = clock
+        self._last = clock()
+
+    def take(self) -> bool:
+        now = self._clock()
+        self._tokens = min(self._burst, self._tokens + (now - self._last) * self._rate)
+        self._last = now
+        if self._tokens < 1:
+            return False
+        self._tokens -= 1
+        return True

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from starlette.routing import BaseRoute, Mount, Route
+from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
+from server import signaling
 from server.api import auth, catalog, health, people, sessions
 
 FRONTEND = Path(__file__).resolve().parent.parent / "frontend"
@@ -58,7 +59,11 @@ def api_routes() -> list[BaseRoute]:
 
 
 def all_routes() -> list[BaseRoute]:
-    routes = [Route("/healthz", health.healthz, methods=["GET"]), *api_routes()]
+    routes: list[BaseRoute] = [
+        Route("/healthz", health.healthz, methods=["GET"]),
+        WebSocketRoute("/rooms/{session_id:int}/signal", signaling.signal),
+        *api_routes(),
+    ]
     if FRONTEND.is_dir():
         routes.append(Mount("/", app=StaticFiles(directory=FRONTEND, html=True), name="frontend"))
     return routes

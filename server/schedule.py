@@ -156,6 +156,23 @@ class ScheduleService:
             await db.commit()
             return session
 
+    async def find(self, session_id: int) -> ScheduledSession:
+        """The session by id, for callers that already hold a verified room token."""
+        async with self._sessions() as db:
+            session = await db.get(ScheduledSession, session_id)
+        if session is None:
+            raise NotFound(f"session {session_id} not found")
+        return session
+
+    async def mark_ended(self, session_id: int) -> None:
+        """Records that a live session ended (the room's moderator ended it)."""
+        async with self._sessions() as db:
+            session = await db.get(ScheduledSession, session_id)
+            if session is not None and session.status not in CLOSED:
+                session.status = SessionStatus.ENDED.value
+                session.ended_at = self._now()
+                await db.commit()
+
     async def join(self, viewer: Viewer, session_id: int) -> JoinPass:
         """Checks the window and returns the grants for this person in this session's room."""
         session = await self.get(viewer, session_id)

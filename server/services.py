@@ -4,18 +4,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from media.room import MediaConfig
 from server.auth import AuthService
 from server.bus import Bus
 from server.catalog import CatalogService
 from server.db.engine import make_engine, make_sessionmaker
 from server.directory import DirectoryService
+from server.live import RoomRegistry
 from server.passwords import PasswordService
 from server.ratelimit import FailureLimiter
 from server.schedule import ScheduleService
-from server.settings import Settings
+from server.settings import IceSettings, Settings
 from server.tokens import RoomTokens
 
 
@@ -32,8 +35,10 @@ class Services:
     catalog: CatalogService
     schedule: ScheduleService
     room_tokens: RoomTokens
+    rooms: RoomRegistry
 
     async def close(self) -> None:
+        await self.rooms.close()
         await self.bus.close()
         await self.engine.dispose()
 
@@ -47,6 +52,7 @@ def build_services(settings: Settings, bus: Bus) -> Services:
         settings.password_hash_memory_kib,
     )
     limiter = FailureLimiter(settings.login_max_failures, settings.login_window_seconds)
+    schedule = ScheduleService(sessions)
     return Services(
         settings=settings,
         engine=engine,
@@ -55,6 +61,27 @@ def build_services(settings: Settings, bus: Bus) -> Services:
         auth=AuthService(sessions, passwords, limiter, timedelta(hours=settings.session_ttl_hours)),
         directory=DirectoryService(sessions, passwords),
         catalog=CatalogService(sessions),
-        schedule=ScheduleService(sessions),
+        schedule=schedule,
         room_tokens=RoomTokens(settings.secret_key, settings.room_token_ttl_seconds),
+        rooms=RoomRegistry(
+            media_config(settings.ice),
+            settings.room_resume_seconds,
+            ice_servers_for_clients(settings.ice),
+            schedule.mark_ended,
+        ),
     )
+
+
+def media_config(ice: IceSettings) -> MediaConfig:
+    return MediaConfig(host_addresses=("127.0.0.1",) if ice.loopback_only else None)
+
+
+def ice_servers_for_clients(ice: IceSettings) -> list[dict[str, Any]]:
+    """RTCPeerConnection's ``iceServers`` for browsers; empty unless TURN/STUN is configured."""
+    servers: list[dict[str, Any]] = []
+    for server in ice.turn_servers:
+        entry: dict[str, Any] = {"urls": [server.url]}
+        if server.username:
+            entry.update(username=server.username, credential=server.credential)
+        servers.append(entry)
+    return servers

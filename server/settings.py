@@ -61,6 +61,7 @@ class Settings:
     password_hash_time_cost: int = 3
     password_hash_memory_kib: int = 65536
     default_timezone: str = "Asia/Almaty"
+    room_resume_seconds: int = 15
 
     @property
     def secure_cookies(self) -> bool:
@@ -98,6 +99,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         password_hash_time_cost=_int(source, "PASSWORD_HASH_TIME_COST", 3, 1, 20),
         password_hash_memory_kib=_int(source, "PASSWORD_HASH_MEMORY_KIB", 65536, 8192, 1 << 21),
         default_timezone=default_tz,
+        room_resume_seconds=_int(source, "ROOM_RESUME_SECONDS", 15, 1, 600),
     )
 
 

@@ -102,7 +102,13 @@ async def database_url(
 
 
 @pytest.fixture
-def settings(database_url: str, tmp_path: Path) -> Settings:
+def extra_env() -> dict[str, str]:
+    """Settings a test module adds or overrides (override this fixture)."""
+    return {}
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path, extra_env: dict[str, str]) -> Settings:
     return load_settings(
         {
             "DATA_DIR": str(tmp_path / "data"),
@@ -111,6 +117,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
             "SABAQ_ENV": "test",
             "PASSWORD_HASH_TIME_COST": "1",
             "PASSWORD_HASH_MEMORY_KIB": "8192",
+            **extra_env,
         }
     )
 

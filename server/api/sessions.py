@@ -98,7 +98,9 @@ async def start_session(request: Request) -> Response:
 async def end_session(request: Request) -> Response:
     who = await viewer(request)
     found = services(request)
-    return ok(_session_view(found, who, await found.schedule.end(who, path_id(request))))
+    ended = await found.schedule.end(who, path_id(request))
+    await found.rooms.end(ended.id)
+    return ok(_session_view(found, who, ended))
 
 
 async def join_session(request: Request) -> Response:

@@ -1,0 +1,437 @@
+"""A session's live room: room rules + the media room + the participants' connections.
+
+Every change of the rules is turned into media commands by diffing the set of routed
+(publisher, subscriber) pairs, and into messages to the clients concerned. Media events come back
+through ``_on_media_event`` and are routed to the participant they concern.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
+
+from media import messages as m
+from media.room import MediaConfig, MediaRoom
+from server.db.models import Role, SessionKind
+from server.errors import Conflict, Forbidden, NotFound
+from server.rooms import Participant, RoomRules
+from server.tokens import RoomClaims
+
+log = logging.getLogger(__name__)
+
+CLOSE_REPLACED = 4002
+CLOSE_REMOVED = 4003
+CLOSE_ENDED = 4001
+
+
+class Connection(Protocol):
+    """A participant's signalling channel as the room sees it."""
+
+    def send(self, message: dict[str, Any]) -> None: ...
+
+    async def close(self, code: int, reason: str) -> None: ...
+
+
+class LiveRoom:
+    """One session's room while it is live."""
+
+    def __init__(
+        self,
+        session_id: int,
+        kind: SessionKind,
+        media_config: MediaConfig,
+        resume_grace_seconds: float,
+        on_empty: Callable[[LiveRoom], Awaitable[None]],
+        on_end: Callable[[LiveRoom], Awaitable[None]],
+        ice_servers: list[dict[str, Any]],
+    ) -> None:
+        self.session_id = session_id
+        self.rules = RoomRules(session_id, kind)
+        self.media = MediaRoom(media_config, self._on_media_event)
+        self.ended = False
+        self._grace = resume_grace_seconds
+        self._on_empty = on_empty
+        self._on_end = on_end
+        self._ice_servers = ice_servers
+        self._connections: dict[str, Connection] = {}
+        self._routed: set[tuple[str, str]] = set()
+        self._tracks: dict[str, dict[str, Any]] = {}
+        self._expiries: dict[str, asyncio.Task[None]] = {}
+        self._lock = asyncio.Lock()
+
+    # --- arriving and leaving ---
+
+    async def join(self, claims: RoomClaims, connection: Connection) -> Participant:
+        async with self._lock:
+            if self.ended:
+                raise Conflict("the session has ended")
+            resumed = claims.person_id in {p.person_id for p in self.rules.participants.values()}
+            participant = self.rules.admit(claims)
+            pid = participant.participant_id
+            self._cancel_expiry(pid)
+            previous = self._connections.pop(pid, None)
+            if previous is not None:
+                await previous.close(CLOSE_REPLACED, "replaced by a newer connection")
+            self._connections[pid] = connection
+            participant.connected = True
+            if not resumed:
+                await self.media.handle(m.Join(pid))
+            connection.send(self._joined(participant, resumed))
+            self._broadcast(
+                {"type": "participant_joined", "participant": participant.public()}, skip=pid
+            )
+            await self._sync_routes()
+            return participant
+
+    def _joined(self, participant: Participant, resumed: bool) -> dict[str, Any]:
+        return {
+            "type": "joined",
+            "participant_id": participant.participant_id,
+            "resumed": resumed,
+            "room": self.rules.snapshot(),
+            "tracks": [t for t in self._tracks.values() if self._sees(participant, t)],
+            "ice_servers": self._ice_servers,
+        }
+
+    async def disconnected(self, participant_id: str, connection: Connection) -> None:
+        """The signalling channel dropped: keep the participant for the resume grace period."""
+        async with self._lock:
+            if self._connections.get(participant_id) is not connection:
+                return
+            del self._connections[participant_id]
+            participant = self.rules.participants.get(participant_id)
+            if participant is None:
+                return
+            participant.connected = False
+            self._broadcast({"type": "participant_updated", "participant": participant.public()})
+            self._expiries[participant_id] = asyncio.create_task(self._expire(participant_id))
+
+    async def _expire(self, participant_id: str) -> None:
+        await asyncio.sleep(self._grace)
+        self._expiries.pop(participant_id, None)
+        await self.leave(participant_id)
+
+    def _cancel_expiry(self, participant_id: str) -> None:
+        task = self._expiries.pop(participant_id, None)
+        if task is not None and task is not asyncio.current_task():
+            task.cancel()
+
+    async def leave(self, participant_id: str) -> None:
+        async with self._lock:
+            await self._leave(participant_id)
+        if not self.rules.participants and not self.ended:
+            await self._on_empty(self)
+
+    async def _leave(self, participant_id: str) -> None:
+        self._cancel_expiry(participant_id)
+        if participant_id not in self.rules.participants:
+            return
+        # Media first, so that the audience of the leaver's tracks still hears of their removal.
+        await self.media.handle(m.Leave(participant_id))
+        self.rules.drop(participant_id)
+        self._connections.pop(participant_id, None)
+        self._routed = {pair for pair in self._routed if participant_id not in pair}
+        self._broadcast({"type": "participant_left", "participant_id": participant_id})
+        await self._sync_routes()
+
+    # --- media from a participant ---
+
+    async def publish(self, participant: Participant, sdp: str, labels: dict[str, str]) -> None:
+        if not self.rules.may_publish(participant):
+            raise Forbidden("you may not publish in this room (ask the tutor for the floor)")
+        command = m.PublishOffer(participant.participant_id, sdp, tuple(labels.items()))
+        async with self._lock:
+            await self.media.handle(command)
+
+    async def answer_subscription(self, participant: Participant, sdp: str) -> None:
+        async with self._lock:
+            await self.media.handle(m.SubscriptionAnswer(participant.participant_id, sdp))
+
+    async def restart_subscription(self, participant: Participant) -> None:
+        async with self._lock:
+            await self.media.handle(m.RestartSubscription(participant.participant_id))
+
+    async def mute_own(self, participant: Participant, track_id: str, muted: bool) -> None:
+        self._own_track(participant, track_id)
+        async with self._lock:
+            await self.media.handle(m.Mute(participant.participant_id, track_id, muted))
+
+    async def unpublish(self, participant: Participant, track_id: str) -> None:
+        self._own_track(participant, track_id)
+        async with self._lock:
+            await self.media.handle(m.Unpublish(participant.participant_id, track_id))
+
+    async def stats(self, participant: Participant) -> None:
+        async with self._lock:
+            await self.media.handle(m.RequestStats(participant.participant_id))
+
+    def _own_track(self, participant: Participant, track_id: str) -> dict[str, Any]:
+        track = self._tracks.get(track_id)
+        if track is None or track["publisher_id"] != participant.participant_id:
+            raise NotFound(f"you publish no track {track_id!r}")
+        return track
+
+    # --- hands, floor, moderation ---
+
+    async def raise_hand(self, participant: Participant, raised: bool) -> None:
+        async with self._lock:
+            self.rules.raise_hand(participant, raised)
+            self._broadcast({"type": "participant_updated", "participant": participant.public()})
+
+    async def lower_hand(self, actor: Participant, target_id: str) -> None:
+        async with self._lock:
+            self.rules.require_moderator(actor)
+            target = self.rules.get(target_id)
+            self.rules.raise_hand(target, False)
+            self._broadcast({"type": "participant_updated", "participant": target.public()})
+
+    async def set_floor(self, actor: Participant, target_id: str, granted: bool) -> None:
+        async with self._lock:
+            target = self.rules.get(target_id)
+            self.rules.check_floor(actor, target)
+            if not granted:
+                # Before the rule changes, so the audience still hears the tracks go.
+                await self._unpublish_all(target)
+            self.rules.set_floor(actor, target, granted)
+            self._send(target_id, {"type": "floor", "granted": granted})
+            self._broadcast({"type": "participant_updated", "participant": target.public()})
+            await self._sync_routes()
+
+    async def _unpublish_all(self, target: Participant) -> None:
+        for track_id, track in list(self._tracks.items()):
+            if track["publisher_id"] == target.participant_id:
+                await self.media.handle(m.Unpublish(target.participant_id, track_id))
+
+    async def mute(self, actor: Participant, target_id: str | None) -> None:
+        """Mute one participant's microphone, or (no target) everyone's but the moderators'."""
+        async with self._lock:
+            self.rules.require_moderator(actor)
+            targets = (
+                [self.rules.get(target_id)]
+                if target_id is not None
+                else [p for p in self.rules.participants.values() if not p.moderates]
+            )
+            for target in targets:
+                await self._mute_microphone(target)
+
+    async def _mute_microphone(self, target: Participant) -> None:
+        pid = target.participant_id
+        for track_id, track in list(self._tracks.items()):
+            if track["publisher_id"] == pid and track["kind"] == "audio" and not track["muted"]:
+                await self.media.handle(m.Mute(pid, track_id, True))
+        self._send(pid, {"type": "muted_by_moderator"})
+
+    async def remove(self, actor: Participant, target_id: str) -> None:
+        async with self._lock:
+            self.rules.require_moderator(actor)
+            target = self.rules.get(target_id)
+            if target.moderates:
+                raise Forbidden("a moderator cannot be removed")
+            self.rules.removed.add(target.person_id)
+            connection = self._connections.get(target_id)
+            await self._leave(target_id)
+        if connection is not None:
+            await connection.close(CLOSE_REMOVED, "removed by the moderator")
+
+    async def lock(self, actor: Participant, locked: bool) -> None:
+        async with self._lock:
+            self.rules.require_moderator(actor)
+            self.rules.locked = locked
+            self._broadcast({"type": "room_updated", "locked": locked})
+
+    async def end_by(self, actor: Participant) -> None:
+        """A moderator ends the session: recorded as ended, then closed for everyone."""
+        self.rules.require_moderator(actor)
+        await self._on_end(self)
+
+    async def end(self) -> None:
+        """Ends the session for everyone: every connection closes and the media room shuts."""
+        async with self._lock:
+            if self.ended:
+                return
+            self.ended = True
+            for task in self._expiries.values():
+                task.cancel()
+            self._expiries.clear()
+            self._broadcast({"type": "session_ended"})
+            connections, self._connections = self._connections, {}
+            self.rules.participants.clear()
+        for connection in connections.values():
+            await connection.close(CLOSE_ENDED, "the session has ended")
+        await self.media.close()
+
+    # --- routing and events ---
+
+    async def _sync_routes(self) -> None:
+        wanted = self.rules.pairs()
+        for publisher, subscriber in sorted(self._routed - wanted):
+            await self.media.handle(m.Revoke(publisher, subscriber))
+        for publisher, subscriber in sorted(wanted - self._routed):
+            await self.media.handle(m.Allow(publisher, subscriber))
+        self._routed = wanted
+
+    def _sees(self, participant: Participant, track: dict[str, Any]) -> bool:
+        publisher = self.rules.participants.get(track["publisher_id"])
+        if publisher is None:
+            return False
+        return publisher is participant or self.rules.receives(publisher, participant)
+
+    def _send_to_audience(self, track: dict[str, Any], message: dict[str, Any]) -> None:
+        for participant in self.rules.participants.values():
+            if self._sees(participant, track):
+                self._send(participant.participant_id, message)
+
+    def _send(self, participant_id: str, message: dict[str, Any]) -> None:
+        connection = self._connections.get(participant_id)
+        if connection is not None:
+            connection.send(message)
+
+    def _broadcast(self, message: dict[str, Any], skip: str | None = None) -> None:
+        for participant_id, connection in self._connections.items():
+            if participant_id != skip and self._may_see_roster(participant_id):
+                connection.send(message)
+
+    def _may_see_roster(self, participant_id: str) -> bool:
+        participant = self.rules.participants.get(participant_id)
+        # Exam students see nobody: their own messages come through _send, not broadcasts.
+        return not (
+            participant is not None
+            and participant.role == Role.STUDENT
+            and self.rules.kind in (SessionKind.MIDTERM, SessionKind.EXAM)
+        )
+
+    def _on_media_event(self, event: m.Event) -> None:
+        match event:
+            case m.Answer(pid, sdp):
+                self._send(pid, {"type": "publish_answer", "sdp": sdp})
+            case m.SubscriptionOffer(pid, sdp, slots):
+                self._send(pid, _subscription_offer(sdp, slots))
+            case m.TrackAdded(track_id, publisher_id, label, kind, mime_type):
+                track = {
+                    "track_id": track_id,
+                    "publisher_id": publisher_id,
+                    "label": label,
+                    "kind": kind,
+                    "mime_type": mime_type,
+                    "muted": False,
+                }
+                self._tracks[track_id] = track
+                self._send_to_audience(track, {"type": "track_added", "track": track})
+            case m.TrackRemoved(track_id, _publisher_id, _label):
+                gone = self._tracks.pop(track_id, None)
+                if gone is not None:
+                    self._send_to_audience(gone, {"type": "track_removed", "track_id": track_id})
+            case m.TrackMuted(track_id, _publisher_id, muted):
+                self._track_muted(track_id, muted)
+            case m.Stats():
+                self._send(event.participant_id, _stats(event))
+            case m.PeerClosed(pid, role, reason):
+                self._send(pid, {"type": "peer_closed", "role": role, "reason": reason})
+            case m.CommandFailed(pid, command, code, message):
+                self._send(
+                    pid,
+                    {
+                        "type": "error",
+                        "code": f"media_{code}",
+                        "message": message,
+                        "command": command,
+                    },
+                )
+            case _:
+                log.debug("room %s: media event %s", self.session_id, event)
+
+    def _track_muted(self, track_id: str, muted: bool) -> None:
+        track = self._tracks.get(track_id)
+        if track is None:
+            return
+        track["muted"] = muted
+        message = {"type": "track_muted", "track_id": track_id, "muted": muted}
+        self._send_to_audience(track, message)
+
+
+def _subscription_offer(sdp: str, slots: tuple[m.SlotInfo, ...]) -> dict[str, Any]:
+    return {
+        "type": "subscription_offer",
+        "sdp": sdp,
+        "slots": [
+            {
+                "mid": s.mid,
+                "slot": s.slot,
+                "track_id": s.track_id,
+                "publisher_id": s.publisher_id,
+                "label": s.label,
+                "kind": s.kind,
+            }
+            for s in slots
+        ],
+    }
+
+
+def _stats(event: m.Stats) -> dict[str, Any]:
+    return {
+        "type": "stats",
+        "published": [vars(s) for s in event.published],
+        "subscribed": [vars(s) for s in event.subscribed],
+    }
+
+
+class RoomRegistry:
+    """The live rooms of this process, created on first join and closed when empty or ended."""
+
+    def __init__(
+        self,
+        media_config: MediaConfig,
+        resume_grace_seconds: float,
+        ice_servers: list[dict[str, Any]],
+        record_end: Callable[[int], Awaitable[None]],
+    ) -> None:
+        self._record_end = record_end
+        self._config = media_config
+        self._grace = resume_grace_seconds
+        self._ice_servers = ice_servers
+        self._rooms: dict[int, LiveRoom] = {}
+        self._lock = asyncio.Lock()
+
+    def get(self, session_id: int) -> LiveRoom | None:
+        return self._rooms.get(session_id)
+
+    async def open(self, session_id: int, kind: SessionKind) -> LiveRoom:
+        async with self._lock:
+            room = self._rooms.get(session_id)
+            if room is None:
+                room = LiveRoom(
+                    session_id,
+                    kind,
+                    self._config,
+                    self._grace,
+                    self._close_empty,
+                    self._end_requested,
+                    self._ice_servers,
+                )
+                self._rooms[session_id] = room
+            return room
+
+    async def _close_empty(self, room: LiveRoom) -> None:
+        async with self._lock:
+            if room.rules.participants or self._rooms.get(room.session_id) is not room:
+                return
+            del self._rooms[room.session_id]
+        await room.media.close()
+
+    async def _end_requested(self, room: LiveRoom) -> None:
+        await self._record_end(room.session_id)
+        await self.end(room.session_id)
+
+    async def end(self, session_id: int) -> None:
+        async with self._lock:
+            room = self._rooms.pop(session_id, None)
+        if room is not None:
+            await room.end()
+
+    async def close(self) -> None:
+        for session_id in list(self._rooms):
+            with contextlib.suppress(Exception):
+                await self.end(session_id)

@@ -1,0 +1,140 @@
+"""Live room rules: who is in the room, who may publish, who receives whom, hands and floor.
+
+Pure state and decisions, no I/O: the live room (``server.live``) turns the differences these
+rules produce into media commands and messages to clients.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from server.db.models import Role, SessionKind
+from server.errors import Conflict, Forbidden, NotFound
+from server.tokens import EXAM_KINDS, Grant, RoomClaims
+
+FLOOR_KINDS = frozenset({SessionKind.LECTURE, SessionKind.COLLOQUIUM})
+
+
+@dataclass
+class Participant:
+    """One person in the room; the participant id is stable across reconnects."""
+
+    participant_id: str
+    person_id: int
+    name: str
+    role: Role
+    grants: frozenset[Grant]
+    hand_raised: bool = False
+    has_floor: bool = False
+    connected: bool = True
+
+    @property
+    def moderates(self) -> bool:
+        return Grant.MODERATE in self.grants
+
+    def public(self) -> dict[str, object]:
+        return {
+            "participant_id": self.participant_id,
+            "person_id": self.person_id,
+            "name": self.name,
+            "role": self.role.value,
+            "grants": sorted(g.value for g in self.grants),
+            "hand_raised": self.hand_raised,
+            "has_floor": self.has_floor,
+            "connected": self.connected,
+        }
+
+
+def participant_id_of(person_id: int) -> str:
+    return f"p{person_id}"
+
+
+@dataclass
+class RoomRules:
+    """The rules of one session's room by its kind (lecture, consultation, exam, ...)."""
+
+    session_id: int
+    kind: SessionKind
+    participants: dict[str, Participant] = field(default_factory=dict)
+    locked: bool = False
+    removed: set[int] = field(default_factory=set)
+
+    def admit(self, claims: RoomClaims) -> Participant:
+        """Adds (or returns, on a reconnect) the participant for these claims."""
+        if claims.person_id in self.removed:
+            raise Forbidden("you were removed from this session by the moderator")
+        existing = self.participants.get(participant_id_of(claims.person_id))
+        if existing is not None:
+            return existing
+        if self.locked and Grant.MODERATE not in claims.grants:
+            raise Conflict("the room is locked")
+        participant = Participant(
+            participant_id_of(claims.person_id),
+            claims.person_id,
+            claims.name,
+            claims.role,
+            claims.grants,
+        )
+        self.participants[participant.participant_id] = participant
+        return participant
+
+    def drop(self, participant_id: str) -> None:
+        self.participants.pop(participant_id, None)
+
+    def get(self, participant_id: str) -> Participant:
+        found = self.participants.get(participant_id)
+        if found is None:
+            raise NotFound(f"participant {participant_id} is not in the room")
+        return found
+
+    def may_publish(self, participant: Participant) -> bool:
+        return Grant.PUBLISH in participant.grants or participant.has_floor
+
+    def receives(self, publisher: Participant, subscriber: Participant) -> bool:
+        """Whether ``subscriber`` gets ``publisher``'s tracks under this room's rules."""
+        if publisher is subscriber or not self.may_publish(publisher):
+            return False
+        if Grant.SUBSCRIBE not in subscriber.grants:
+            return False
+        if self.kind in EXAM_KINDS and publisher.role == Role.STUDENT:
+            # Exam: a student's camera and screen go to proctors and the tutor only.
+            return Grant.PROCTOR in subscriber.grants or subscriber.moderates
+        return True
+
+    def pairs(self) -> set[tuple[str, str]]:
+        """Every (publisher, subscriber) pair that the media layer should route."""
+        everyone = list(self.participants.values())
+        return {
+            (pub.participant_id, sub.participant_id)
+            for pub in everyone
+            for sub in everyone
+            if self.receives(pub, sub)
+        }
+
+    def raise_hand(self, participant: Participant, raised: bool) -> None:
+        participant.hand_raised = raised
+
+    def check_floor(self, actor: Participant, target: Participant) -> None:
+        self.require_moderator(actor)
+        if self.kind not in FLOOR_KINDS:
+            raise Conflict(f"a {self.kind.value} has no floor control: everyone may speak")
+        if target.role != Role.STUDENT:
+            raise Conflict("the floor is given to students")
+
+    def set_floor(self, actor: Participant, target: Participant, granted: bool) -> None:
+        self.check_floor(actor, target)
+        target.has_floor = granted
+        if granted:
+            target.hand_raised = False
+
+    def require_moderator(self, actor: Participant) -> None:
+        if not actor.moderates:
+            raise Forbidden("only a moderator (the tutor or a proctor) may do this")
+
+    def snapshot(self) -> dict[str, object]:
+        return {
+            "session_id": self.session_id,
+            "kind": self.kind.value,
+            "locked": self.locked,
+            "participants": [p.public() for p in self.participants.values()],
+        }
