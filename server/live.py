@@ -27,6 +27,10 @@ CLOSE_REMOVED = 4003
 CLOSE_ENDED = 4001
 
 
+class RoomRetired(Exception):
+    """The room closed (it emptied) between being looked up and being joined: open it again."""
+
+
 class Connection(Protocol):
     """A participant's signalling channel as the room sees it."""
 
@@ -52,6 +56,7 @@ class LiveRoom:
         self.rules = RoomRules(session_id, kind)
         self.media = MediaRoom(media_config, self._on_media_event)
         self.ended = False
+        self.retired = False
         self._grace = resume_grace_seconds
         self._on_empty = on_empty
         self._on_end = on_end
@@ -66,6 +71,8 @@ class LiveRoom:
 
     async def join(self, claims: RoomClaims, connection: Connection) -> Participant:
         async with self._lock:
+            if self.retired:
+                raise RoomRetired()
             if self.ended:
                 raise Conflict("the session has ended")
             resumed = claims.person_id in {p.person_id for p in self.rules.participants.values()}
@@ -419,6 +426,7 @@ class RoomRegistry:
             if room.rules.participants or self._rooms.get(room.session_id) is not room:
                 return
             del self._rooms[room.session_id]
+            room.retired = True
         await room.media.close()
 
     async def _end_requested(self, room: LiveRoom) -> None:

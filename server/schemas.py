@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import zoneinfo
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, ClassVar, Self
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 from server.db.models import Role, SessionKind, SessionMode, SessionStatus
 from server.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
@@ -51,12 +58,26 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class Patch(Strict):
+    """A partial update: absent fields stay; ``null`` only where the value may be empty."""
+
+    nullable: ClassVar[frozenset[str]] = frozenset()
+
+    @model_validator(mode="after")
+    def _no_null_for_required(self) -> Self:
+        for name in self.model_fields_set - self.nullable:
+            if getattr(self, name) is None:
+                raise ValueError(f"{name} cannot be null")
+        return self
+
+
 class LoginIn(Strict):
     login: Annotated[str, Field(min_length=1, max_length=100)]
     password: Annotated[str, Field(min_length=1, max_length=MAX_PASSWORD_LENGTH)]
 
 
-class MeUpdate(Strict):
+class MeUpdate(Patch):
+    nullable = frozenset({"timezone"})
     timezone: TimeZone | None = None
     locale: Locale | None = None
 
@@ -72,7 +93,8 @@ class PersonIn(Strict):
     locale: Locale = "kk"
 
 
-class PersonUpdate(Strict):
+class PersonUpdate(Patch):
+    nullable = frozenset({"email", "timezone"})
     full_name: Name | None = None
     email: Email | None = None
     role: Role | None = None
@@ -98,7 +120,7 @@ class GroupIn(Strict):
     branch_id: Id
 
 
-class GroupUpdate(Strict):
+class GroupUpdate(Patch):
     name: (
         Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
         | None
@@ -115,7 +137,7 @@ class CourseIn(Strict):
     branch_id: Id
 
 
-class CourseUpdate(Strict):
+class CourseUpdate(Patch):
     discipline: Name | None = None
     credits: Annotated[int, Field(ge=1, le=60)] | None = None
 
@@ -131,7 +153,7 @@ class SessionIn(Strict):
     mode: SessionMode = SessionMode.ONLINE
 
 
-class SessionUpdate(Strict):
+class SessionUpdate(Patch):
     title: Name | None = None
     tutor_id: Id | None = None
     kind: SessionKind | None = None

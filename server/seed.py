@@ -76,13 +76,19 @@ async def seed_demo(
 
 
 async def _branches(db: AsyncSession) -> dict[str, Branch]:
-    branches = {
-        code: Branch(code=code, name=name, city=city, is_head_office=head)
+    await ensure_branches(db)
+    return {b.code: b for b in await db.scalars(select(Branch))}
+
+
+async def ensure_branches(db: AsyncSession) -> None:
+    """The faculty's head office and branch offices: reference data, present in production too."""
+    known = set(await db.scalars(select(Branch.code)))
+    db.add_all(
+        Branch(code=code, name=name, city=city, is_head_office=head)
         for code, name, city, head in BRANCHES
-    }
-    db.add_all(branches.values())
+        if code not in known
+    )
     await db.flush()
-    return branches
 
 
 def _people(branches: dict[str, Branch], password_hash: str) -> list[Person]:

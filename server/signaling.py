@@ -19,7 +19,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from server.db.models import SessionKind
 from server.errors import AppError, BadRequest, Conflict, TooLarge
-from server.live import LiveRoom
+from server.live import LiveRoom, RoomRetired
 from server.ratelimit import TokenBucket
 from server.rooms import Participant
 from server.services import Services
@@ -117,9 +117,13 @@ async def _join(
     session = await services.schedule.find(session_id)
     if session.status in ("ended", "cancelled"):
         raise Conflict(f"the session is {session.status}")
-    room = await services.rooms.open(session_id, SessionKind(session.kind))
-    participant = await room.join(claims, connection)
-    return room, participant
+    for _attempt in range(3):
+        room = await services.rooms.open(session_id, SessionKind(session.kind))
+        try:
+            return room, await room.join(claims, connection)
+        except RoomRetired:
+            continue
+    raise Conflict("the room is restarting; join again")
 
 
 async def _receive(websocket: WebSocket) -> AnyMessage:

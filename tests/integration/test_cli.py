@@ -71,3 +71,28 @@ def test_bad_configuration_stops_with_a_clear_message(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert "configuration error: PORT must be a whole number" in result.stderr
+
+
+def test_production_refuses_demo_data_and_creates_a_first_admin(tmp_path: Path) -> None:
+    env = {**environment(tmp_path, free_port()), "SABAQ_ENV": "production"}
+
+    def cli(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "server", *args],
+            cwd=ROOT,
+            env=env,
+            input=stdin,
+            capture_output=True,
+            text=True,
+        )
+
+    assert cli("migrate").returncode == 0
+    refused = cli("seed")
+    assert refused.returncode == 1
+    assert "refusing to seed demo data in production" in refused.stderr
+    too_short = cli("create-admin", "rector", "Ректор", stdin="short\n")
+    assert too_short.returncode == 1 and "password" in too_short.stderr
+    created = cli("create-admin", "rector", "Ректор", stdin="a-long-enough-secret\n")
+    assert created.returncode == 0, created.stderr
+    again = cli("create-admin", "rector", "Ректор", stdin="a-long-enough-secret\n")
+    assert again.returncode == 1 and "already exists" in again.stderr

@@ -107,3 +107,19 @@ async def test_duplicate_course_code_is_409(client_for: ClientFactory, services:
         "branch_id": await branch_id(services, "KRG"),
     }
     assert (await admin.post("/api/courses", json=body)).status_code == 409
+
+
+async def test_null_for_required_group_course_and_session_fields_is_422(
+    client_for: ClientFactory, services: Services
+) -> None:
+    staff = await client_for("staff.karaganda")
+    group = await group_id(services, "ИС-21-1")
+    courses = (await staff.get("/api/courses")).json()["courses"]
+    sessions = (await staff.get("/api/sessions")).json()["sessions"]
+    for path, body in [
+        (f"/api/groups/{group}", {"name": None}),
+        (f"/api/courses/{courses[0]['id']}", {"credits": None}),
+        (f"/api/sessions/{sessions[0]['id']}", {"starts_at": None}),
+    ]:
+        response = await staff.patch(path, json=body)
+        assert response.status_code == 422, (path, response.text)

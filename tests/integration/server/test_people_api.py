@@ -167,3 +167,28 @@ async def test_person_changes_own_zone_and_language(client_for: ClientFactory) -
     assert response.status_code == 200
     assert response.json()["person"]["timezone"] == "Europe/Moscow"
     assert (await student.patch("/api/me", json={"role": "admin"})).status_code == 422
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/api/me", {"locale": None}),
+        ("/api/people/{me}", {"full_name": None}),
+        ("/api/people/{me}", {"role": None}),
+    ],
+)
+async def test_null_for_a_required_field_is_422(
+    client_for: ClientFactory, services: Services, path: str, body: dict[str, object]
+) -> None:
+    admin = await client_for("admin")
+    me = await person_id(services, "admin")
+    response = await admin.patch(path.format(me=me), json=body)
+    assert response.status_code == 422, response.text
+    assert "cannot be null" in response.text
+
+
+async def test_null_clears_an_optional_field(client_for: ClientFactory) -> None:
+    student = await client_for("student1.1")
+    await student.patch("/api/me", json={"timezone": "Europe/Moscow"})
+    cleared = await student.patch("/api/me", json={"timezone": None})
+    assert cleared.json()["person"]["timezone"] is None
