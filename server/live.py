@@ -11,12 +11,15 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from functools import partial
 from typing import Any, Protocol
 
 from media import messages as m
 from media.room import MediaConfig, MediaRoom
-from server.db.models import Role, SessionKind
+from server.db.models import SessionKind
 from server.errors import Conflict, Forbidden, NotFound
+from server.room_chat import RoomChat
 from server.rooms import Participant, RoomRules
 from server.tokens import RoomClaims
 
@@ -25,6 +28,9 @@ log = logging.getLogger(__name__)
 CLOSE_REPLACED = 4002
 CLOSE_REMOVED = 4003
 CLOSE_ENDED = 4001
+
+
+RoomChatFactory = Callable[[RoomRules], RoomChat]
 
 
 class RoomRetired(Exception):
@@ -39,28 +45,36 @@ class Connection(Protocol):
     async def close(self, code: int, reason: str) -> None: ...
 
 
+@dataclass(frozen=True)
+class RoomDeps:
+    """What a live room needs from the process around it."""
+
+    media_config: MediaConfig
+    resume_grace_seconds: float
+    ice_servers: list[dict[str, Any]]
+    chat: RoomChatFactory
+    on_empty: Callable[[LiveRoom], Awaitable[None]]
+    on_end: Callable[[LiveRoom], Awaitable[None]]
+    presence: Callable[[int, int, str], None]
+    heartbeat_seconds: float = 30
+
+
 class LiveRoom:
     """One session's room while it is live."""
 
-    def __init__(
-        self,
-        session_id: int,
-        kind: SessionKind,
-        media_config: MediaConfig,
-        resume_grace_seconds: float,
-        on_empty: Callable[[LiveRoom], Awaitable[None]],
-        on_end: Callable[[LiveRoom], Awaitable[None]],
-        ice_servers: list[dict[str, Any]],
-    ) -> None:
+    def __init__(self, session_id: int, kind: SessionKind, deps: RoomDeps) -> None:
         self.session_id = session_id
         self.rules = RoomRules(session_id, kind)
-        self.media = MediaRoom(media_config, self._on_media_event)
+        self.media = MediaRoom(deps.media_config, self._on_media_event)
+        self.chat = deps.chat(self.rules)
         self.ended = False
         self.retired = False
-        self._grace = resume_grace_seconds
-        self._on_empty = on_empty
-        self._on_end = on_end
-        self._ice_servers = ice_servers
+        self._grace = deps.resume_grace_seconds
+        self._on_empty = deps.on_empty
+        self._on_end = deps.on_end
+        self._ice_servers = deps.ice_servers
+        self._presence = partial(deps.presence, session_id)
+        self._heartbeat = asyncio.create_task(self._beat(deps.heartbeat_seconds))
         self._connections: dict[str, Connection] = {}
         self._routed: set[tuple[str, str]] = set()
         self._tracks: dict[str, dict[str, Any]] = {}
@@ -69,12 +83,16 @@ class LiveRoom:
 
     # --- arriving and leaving ---
 
-    async def join(self, claims: RoomClaims, connection: Connection) -> Participant:
+    async def join(
+        self, claims: RoomClaims, connection: Connection, chat_since: int | None = None
+    ) -> Participant:
         async with self._lock:
             if self.retired:
                 raise RoomRetired()
             if self.ended:
                 raise Conflict("the session has ended")
+            if chat_since is not None:
+                await self.chat.check_since(chat_since)
             resumed = claims.person_id in {p.person_id for p in self.rules.participants.values()}
             participant = self.rules.admit(claims)
             pid = participant.participant_id
@@ -84,12 +102,13 @@ class LiveRoom:
                 await previous.close(CLOSE_REPLACED, "replaced by a newer connection")
             self._connections[pid] = connection
             participant.connected = True
+            await self.chat.attach(participant, connection.send, chat_since)
+            self._presence(claims.person_id, "join")
             if not resumed:
                 await self.media.handle(m.Join(pid))
             connection.send(self._joined(participant, resumed))
-            self._broadcast(
-                {"type": "participant_joined", "participant": participant.public()}, skip=pid
-            )
+            kind = "participant_updated" if resumed else "participant_joined"
+            self._broadcast({"type": kind, "participant": participant.public()}, skip=pid)
             await self._sync_routes()
             return participant
 
@@ -98,7 +117,7 @@ class LiveRoom:
             "type": "joined",
             "participant_id": participant.participant_id,
             "resumed": resumed,
-            "room": self.rules.snapshot(),
+            "room": self.rules.snapshot(participant),
             "tracks": [t for t in self._tracks.values() if self._sees(participant, t)],
             "ice_servers": self._ice_servers,
         }
@@ -109,9 +128,11 @@ class LiveRoom:
             if self._connections.get(participant_id) is not connection:
                 return
             del self._connections[participant_id]
+            self.chat.detach(participant_id)
             participant = self.rules.participants.get(participant_id)
             if participant is None:
                 return
+            self._presence(participant.person_id, "leave")
             participant.connected = False
             self._broadcast({"type": "participant_updated", "participant": participant.public()})
             self._expiries[participant_id] = asyncio.create_task(self._expire(participant_id))
@@ -136,10 +157,14 @@ class LiveRoom:
         self._cancel_expiry(participant_id)
         if participant_id not in self.rules.participants:
             return
+        leaver = self.rules.participants[participant_id]
+        if participant_id in self._connections:
+            self._presence(leaver.person_id, "leave")
         # Media first, so that the audience of the leaver's tracks still hears of their removal.
         await self.media.handle(m.Leave(participant_id))
         self.rules.drop(participant_id)
         self._connections.pop(participant_id, None)
+        self.chat.detach(participant_id)
         self._routed = {pair for pair in self._routed if participant_id not in pair}
         self._broadcast({"type": "participant_left", "participant_id": participant_id})
         await self._sync_routes()
@@ -247,7 +272,7 @@ class LiveRoom:
         async with self._lock:
             self.rules.require_moderator(actor)
             self.rules.locked = locked
-            self._broadcast({"type": "room_updated", "locked": locked})
+            self._notify_all({"type": "room_updated", "locked": locked})
 
     async def end_by(self, actor: Participant) -> None:
         """A moderator ends the session: recorded as ended, then closed for everyone."""
@@ -263,11 +288,29 @@ class LiveRoom:
             for task in self._expiries.values():
                 task.cancel()
             self._expiries.clear()
-            self._broadcast({"type": "session_ended"})
+            self._notify_all({"type": "session_ended"})
+            for pid in self._connections:
+                self._presence(self.rules.participants[pid].person_id, "leave")
             connections, self._connections = self._connections, {}
             self.rules.participants.clear()
         for connection in connections.values():
             await connection.close(CLOSE_ENDED, "the session has ended")
+        await self.close()
+
+    async def _beat(self, interval: float) -> None:
+        """Heartbeats mark who is still here, so a crash closes intervals at the last one."""
+        while True:
+            await asyncio.sleep(interval)
+            for pid in list(self._connections):
+                participant = self.rules.participants.get(pid)
+                if participant is not None:
+                    self._presence(participant.person_id, "heartbeat")
+
+    async def close(self) -> None:
+        self._heartbeat.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._heartbeat
+        await self.chat.stop()
         await self.media.close()
 
     # --- routing and events ---
@@ -303,12 +346,11 @@ class LiveRoom:
 
     def _may_see_roster(self, participant_id: str) -> bool:
         participant = self.rules.participants.get(participant_id)
-        # Exam students see nobody: their own messages come through _send, not broadcasts.
-        return not (
-            participant is not None
-            and participant.role == Role.STUDENT
-            and self.rules.kind in (SessionKind.MIDTERM, SessionKind.EXAM)
-        )
+        return participant is None or self.rules.sees_roster(participant)
+
+    def _notify_all(self, message: dict[str, Any]) -> None:
+        for connection in self._connections.values():
+            connection.send(message)
 
     def _on_media_event(self, event: m.Event) -> None:
         match event:
@@ -383,63 +425,3 @@ def _stats(event: m.Stats) -> dict[str, Any]:
         "published": [vars(s) for s in event.published],
         "subscribed": [vars(s) for s in event.subscribed],
     }
-
-
-class RoomRegistry:
-    """The live rooms of this process, created on first join and closed when empty or ended."""
-
-    def __init__(
-        self,
-        media_config: MediaConfig,
-        resume_grace_seconds: float,
-        ice_servers: list[dict[str, Any]],
-        record_end: Callable[[int], Awaitable[None]],
-    ) -> None:
-        self._record_end = record_end
-        self._config = media_config
-        self._grace = resume_grace_seconds
-        self._ice_servers = ice_servers
-        self._rooms: dict[int, LiveRoom] = {}
-        self._lock = asyncio.Lock()
-
-    def get(self, session_id: int) -> LiveRoom | None:
-        return self._rooms.get(session_id)
-
-    async def open(self, session_id: int, kind: SessionKind) -> LiveRoom:
-        async with self._lock:
-            room = self._rooms.get(session_id)
-            if room is None:
-                room = LiveRoom(
-                    session_id,
-                    kind,
-                    self._config,
-                    self._grace,
-                    self._close_empty,
-                    self._end_requested,
-                    self._ice_servers,
-                )
-                self._rooms[session_id] = room
-            return room
-
-    async def _close_empty(self, room: LiveRoom) -> None:
-        async with self._lock:
-            if room.rules.participants or self._rooms.get(room.session_id) is not room:
-                return
-            del self._rooms[room.session_id]
-            room.retired = True
-        await room.media.close()
-
-    async def _end_requested(self, room: LiveRoom) -> None:
-        await self._record_end(room.session_id)
-        await self.end(room.session_id)
-
-    async def end(self, session_id: int) -> None:
-        async with self._lock:
-            room = self._rooms.pop(session_id, None)
-        if room is not None:
-            await room.end()
-
-    async def close(self) -> None:
-        for session_id in list(self._rooms):
-            with contextlib.suppress(Exception):
-                await self.end(session_id)

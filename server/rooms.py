@@ -25,6 +25,7 @@ class Participant:
     role: Role
     grants: frozenset[Grant]
     hand_raised: bool = False
+    hand_order: int | None = None
     has_floor: bool = False
     connected: bool = True
 
@@ -40,6 +41,7 @@ class Participant:
             "role": self.role.value,
             "grants": sorted(g.value for g in self.grants),
             "hand_raised": self.hand_raised,
+            "hand_order": self.hand_order,
             "has_floor": self.has_floor,
             "connected": self.connected,
         }
@@ -58,6 +60,7 @@ class RoomRules:
     participants: dict[str, Participant] = field(default_factory=dict)
     locked: bool = False
     removed: set[int] = field(default_factory=set)
+    hands_raised: int = 0
 
     def admit(self, claims: RoomClaims) -> Participant:
         """Adds (or returns, on a reconnect) the participant for these claims."""
@@ -112,12 +115,22 @@ class RoomRules:
         }
 
     def raise_hand(self, participant: Participant, raised: bool) -> None:
+        """Hands keep the order they went up in; raising again keeps the first place."""
+        if raised and not participant.hand_raised:
+            self.hands_raised += 1
+            participant.hand_order = self.hands_raised
+        if not raised:
+            participant.hand_order = None
         participant.hand_raised = raised
+
+    def hands(self) -> list[str]:
+        raised = [p for p in self.participants.values() if p.hand_order is not None]
+        return [p.participant_id for p in sorted(raised, key=lambda p: p.hand_order or 0)]
 
     def check_floor(self, actor: Participant, target: Participant) -> None:
         self.require_moderator(actor)
         if self.kind not in FLOOR_KINDS:
-            raise Conflict(f"a {self.kind.value} has no floor control: everyone may speak")
+            raise Conflict("floor control is for lectures and colloquia only")
         if target.role != Role.STUDENT:
             raise Conflict("the floor is given to students")
 
@@ -125,16 +138,26 @@ class RoomRules:
         self.check_floor(actor, target)
         target.has_floor = granted
         if granted:
-            target.hand_raised = False
+            self.raise_hand(target, False)
 
     def require_moderator(self, actor: Participant) -> None:
         if not actor.moderates:
             raise Forbidden("only a moderator (the tutor or a proctor) may do this")
 
-    def snapshot(self) -> dict[str, object]:
+    def sees_roster(self, participant: Participant) -> bool:
+        """Exam students see nobody but themselves and the moderators they may write to."""
+        return not (participant.role == Role.STUDENT and self.kind in EXAM_KINDS)
+
+    def snapshot(self, viewer: Participant) -> dict[str, object]:
+        shown = [
+            p
+            for p in self.participants.values()
+            if self.sees_roster(viewer) or p is viewer or p.moderates
+        ]
         return {
             "session_id": self.session_id,
             "kind": self.kind.value,
             "locked": self.locked,
-            "participants": [p.public() for p in self.participants.values()],
+            "hands": self.hands() if self.sees_roster(viewer) else [],
+            "participants": [p.public() for p in shown],
         }

@@ -8,7 +8,7 @@ from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
 from server import signaling
-from server.api import auth, catalog, health, people, sessions
+from server.api import attendance, auth, catalog, chat, health, people, sessions
 
 FRONTEND = Path(__file__).resolve().parent.parent / "frontend"
 
@@ -55,6 +55,9 @@ def api_routes() -> list[BaseRoute]:
         Route("/api/sessions/{id:int}/start", sessions.start_session, methods=["POST"]),
         Route("/api/sessions/{id:int}/end", sessions.end_session, methods=["POST"]),
         Route("/api/sessions/{id:int}/join", sessions.join_session, methods=["POST"]),
+        *attendance.attendance_routes(),
+        Route("/api/sessions/{id:int}/chat", chat.history, methods=["GET"]),
+        Route("/api/sessions/{id:int}/chat/export", chat.export, methods=["GET"]),
     ]
 
 

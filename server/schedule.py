@@ -57,6 +57,16 @@ class JoinPass:
     grants: frozenset[Grant]
 
 
+@dataclass(frozen=True)
+class SessionLabels:
+    """Names shown beside a session, readable by anyone who may see the session."""
+
+    course_code: str
+    discipline: str
+    group_name: str
+    tutor_name: str
+
+
 class ScheduleService:
     """The timetable within a viewer's scope, and the live transitions of a session."""
 
@@ -80,6 +90,27 @@ class ScheduleService:
         )
         async with self._sessions() as db:
             return list(await db.scalars(query))
+
+    async def labels(self, session_ids: list[int]) -> dict[int, SessionLabels]:
+        """Course, group and tutor names of these sessions, in one query."""
+        if not session_ids:
+            return {}
+        query = (
+            select(
+                ScheduledSession.id,
+                Course.code,
+                Course.discipline,
+                StudyGroup.name,
+                Person.full_name,
+            )
+            .join(Course, Course.id == ScheduledSession.course_id)
+            .join(StudyGroup, StudyGroup.id == ScheduledSession.group_id)
+            .join(Person, Person.id == ScheduledSession.tutor_id)
+            .where(ScheduledSession.id.in_(session_ids))
+        )
+        async with self._sessions() as db:
+            rows = (await db.execute(query)).all()
+        return {row[0]: SessionLabels(*row[1:]) for row in rows}
 
     async def get(self, viewer: Viewer, session_id: int) -> ScheduledSession:
         async with self._sessions() as db:
@@ -163,6 +194,15 @@ class ScheduleService:
         if session is None:
             raise NotFound(f"session {session_id} not found")
         return session
+
+    async def mark_live(self, session_id: int) -> None:
+        """Records that a scheduled session went live (its tutor entered the room)."""
+        async with self._sessions() as db:
+            session = await db.get(ScheduledSession, session_id)
+            if session is not None and session.status == SessionStatus.SCHEDULED:
+                session.status = SessionStatus.LIVE.value
+                session.started_at = self._now()
+                await db.commit()
 
     async def mark_ended(self, session_id: int) -> None:
         """Records that a live session ended (the room's moderator ended it)."""

@@ -9,14 +9,18 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from media.room import MediaConfig
+from server.attendance import AttendanceService
 from server.auth import AuthService
 from server.bus import Bus
 from server.catalog import CatalogService
+from server.chat import ChatService
 from server.db.engine import make_engine, make_sessionmaker
 from server.directory import DirectoryService
-from server.live import RoomRegistry
 from server.passwords import PasswordService
+from server.presence_recorder import PresenceRecorder
 from server.ratelimit import FailureLimiter
+from server.registry import RoomRegistry
+from server.room_chat import ChatLimits
 from server.schedule import ScheduleService
 from server.settings import IceSettings, Settings
 from server.tokens import RoomTokens
@@ -36,6 +40,8 @@ class Services:
     schedule: ScheduleService
     room_tokens: RoomTokens
     rooms: RoomRegistry
+    attendance: AttendanceService
+    chat: ChatService
 
     async def close(self) -> None:
         await self.rooms.close()
@@ -53,6 +59,8 @@ def build_services(settings: Settings, bus: Bus) -> Services:
     )
     limiter = FailureLimiter(settings.login_max_failures, settings.login_window_seconds)
     schedule = ScheduleService(sessions)
+    chat = ChatService(sessions, bus)
+    attendance = AttendanceService(sessions, settings.attendance_grace_seconds)
     return Services(
         settings=settings,
         engine=engine,
@@ -62,13 +70,20 @@ def build_services(settings: Settings, bus: Bus) -> Services:
         directory=DirectoryService(sessions, passwords),
         catalog=CatalogService(sessions),
         schedule=schedule,
+        attendance=attendance,
         room_tokens=RoomTokens(settings.secret_key, settings.room_token_ttl_seconds),
         rooms=RoomRegistry(
             media_config(settings.ice),
             settings.room_resume_seconds,
             ice_servers_for_clients(settings.ice),
             schedule.mark_ended,
+            chat,
+            bus,
+            ChatLimits(settings.chat_rate_per_second, settings.chat_burst),
+            PresenceRecorder(attendance.record),
+            settings.heartbeat_seconds,
         ),
+        chat=chat,
     )
 
 

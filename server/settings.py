@@ -62,6 +62,10 @@ class Settings:
     password_hash_memory_kib: int = 65536
     default_timezone: str = "Asia/Almaty"
     room_resume_seconds: int = 15
+    chat_rate_per_second: int = 2
+    chat_burst: int = 10
+    heartbeat_seconds: int = 30
+    attendance_grace_seconds: int = 60
 
     @property
     def secure_cookies(self) -> bool:
@@ -100,6 +104,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         password_hash_memory_kib=_int(source, "PASSWORD_HASH_MEMORY_KIB", 65536, 8192, 1 << 21),
         default_timezone=default_tz,
         room_resume_seconds=_int(source, "ROOM_RESUME_SECONDS", 15, 1, 600),
+        chat_rate_per_second=_int(source, "CHAT_RATE_PER_SECOND", 2, 1, 1000),
+        chat_burst=_int(source, "CHAT_BURST", 10, 1, 10000),
+        heartbeat_seconds=_int(source, "HEARTBEAT_SECONDS", 30, 1, 300),
+        attendance_grace_seconds=_int(source, "ATTENDANCE_GRACE_SECONDS", 60, 0, 3600),
     )
 
 

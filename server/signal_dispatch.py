@@ -9,6 +9,10 @@ from server.live import LiveRoom
 from server.rooms import Participant
 from server.signal_messages import (
     AnyMessage,
+    ChatDeleteMessage,
+    ChatMessage,
+    ChatSinceMessage,
+    ChatStudentsMessage,
     FloorMessage,
     HandMessage,
     JoinMessage,
@@ -49,11 +53,24 @@ async def dispatch(
             await room.set_floor(participant, target, granted)
         case ModerateMessage():
             await _moderate(room, participant, message)
+        case ChatMessage(text=text, nonce=nonce, to=to, announcement=announcement):
+            entry = await room.chat.post(participant, text, nonce, to, announcement)
+            return _ack(entry)
+        case ChatSinceMessage(since=since):
+            await room.chat.replay(participant, since)
+        case ChatDeleteMessage(id=seq, nonce=nonce):
+            return _ack(await room.chat.delete(participant, seq, nonce))
+        case ChatStudentsMessage(enabled=enabled, nonce=nonce):
+            return _ack(await room.chat.allow_students(participant, enabled, nonce))
         case StatsMessage():
             await room.stats(participant)
         case PingMessage():
             return {"type": "pong"}
     return None
+
+
+def _ack(entry: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "chat_ack", "nonce": entry["nonce"], "id": entry["id"]}
 
 
 async def _moderate(room: LiveRoom, actor: Participant, message: ModerateMessage) -> None:

@@ -14,13 +14,14 @@ TrackId = Annotated[str, Field(min_length=1, max_length=32)]
 
 
 class ClientMessage(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
     ref: Annotated[str, Field(max_length=64)] | None = None
 
 
 class JoinMessage(ClientMessage):
     type: Literal["join"]
     token: Annotated[str, Field(min_length=1, max_length=4096)]
+    chat_since: Annotated[int, Field(ge=0, le=2**31)] | None = None
 
 
 class PublishMessage(ClientMessage):
@@ -73,6 +74,34 @@ class ModerateMessage(ClientMessage):
     participant_id: ParticipantId | None = None
 
 
+Nonce = Annotated[str, Field(min_length=1, max_length=64)]
+
+
+class ChatMessage(ClientMessage):
+    type: Literal["chat"]
+    text: Annotated[str, Field(max_length=2000)]
+    nonce: Nonce
+    to: ParticipantId | None = None
+    announcement: bool = False
+
+
+class ChatSinceMessage(ClientMessage):
+    type: Literal["chat_since"]
+    since: Annotated[int, Field(ge=0, le=2**31)]
+
+
+class ChatDeleteMessage(ClientMessage):
+    type: Literal["chat_delete"]
+    id: Annotated[int, Field(ge=1, le=2**31)]
+    nonce: Nonce
+
+
+class ChatStudentsMessage(ClientMessage):
+    type: Literal["chat_students"]
+    enabled: bool
+    nonce: Nonce
+
+
 class StatsMessage(ClientMessage):
     type: Literal["stats"]
 
@@ -96,6 +125,10 @@ AnyMessage = Annotated[
     | LowerHandMessage
     | FloorMessage
     | ModerateMessage
+    | ChatMessage
+    | ChatSinceMessage
+    | ChatDeleteMessage
+    | ChatStudentsMessage
     | StatsMessage
     | PingMessage
     | LeaveMessage,
@@ -114,6 +147,10 @@ KNOWN_TYPES = frozenset(
         "lower_hand",
         "floor",
         "moderate",
+        "chat",
+        "chat_since",
+        "chat_delete",
+        "chat_students",
         "stats",
         "ping",
         "leave",

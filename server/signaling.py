@@ -117,10 +117,13 @@ async def _join(
     session = await services.schedule.find(session_id)
     if session.status in ("ended", "cancelled"):
         raise Conflict(f"the session is {session.status}")
+    if claims.person_id == session.tutor_id:
+        # The tutor entering the room starts the session, as the start button would.
+        await services.schedule.mark_live(session_id)
     for _attempt in range(3):
-        room = await services.rooms.open(session_id, SessionKind(session.kind))
+        room = await services.rooms.open(session_id, SessionKind(session.kind), session.tutor_id)
         try:
-            return room, await room.join(claims, connection)
+            return room, await room.join(claims, connection, first.chat_since)
         except RoomRetired:
             continue
     raise Conflict("the room is restarting; join again")
@@ -175,15 +178,22 @@ async def _serve(
     refusals = 0
     while True:
         try:
-            message = await _receive(websocket)
+            message: AnyMessage | None = await _receive(websocket)
+            failure = None
         except MessageError as exc:
-            connection.send(_error(exc.reply_code, exc.message, exc.ref))
-            continue
+            message, failure = None, exc
+        # Every frame counts against the rate, parseable or not.
         if not bucket.take():
             refusals += 1
             if refusals > MAX_REFUSALS:
                 raise _Flooding("too many messages")
-            connection.send(_error("rate_limited", "slow down: too many messages", message.ref))
+            ref = message.ref if message is not None else None
+            connection.send(_error("rate_limited", "slow down: too many messages", ref))
+            continue
+        refusals = 0
+        if message is None:
+            assert failure is not None
+            connection.send(_error(failure.reply_code, failure.message, failure.ref))
             continue
         if message.type == "leave":
             await room.leave(participant.participant_id)
@@ -206,7 +216,7 @@ async def _apply(
         connection.send(_error(code, exc.message, message.ref))
         return
     if reply is not None:
-        connection.send({**reply, "ref": message.ref} if message.ref else reply)
+        connection.send(reply if message.ref is None else {**reply, "ref": message.ref})
 
 
 def _error(code: str, message: str, ref: str | None) -> dict[str, Any]:

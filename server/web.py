@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
@@ -84,6 +85,20 @@ def query_int(request: Request, name: str, default: int, low: int, high: int) ->
     if not raw.lstrip("-").isdigit() or not low <= int(raw) <= high:
         raise ValidationFailed(f"query parameter {name} must be a whole number {low}..{high}")
     return int(raw)
+
+
+def query_time(request: Request, name: str) -> datetime | None:
+    """An ISO 8601 time with a zone offset from the query string, or None when absent."""
+    raw = request.query_params.get(name)
+    if raw is None:
+        return None
+    try:
+        value = datetime.fromisoformat(raw)
+    except ValueError:
+        raise ValidationFailed(f"{name} must be an ISO 8601 time") from None
+    if value.tzinfo is None:
+        raise ValidationFailed(f"{name} must carry a zone offset")
+    return value
 
 
 def page(request: Request) -> tuple[int, int]:

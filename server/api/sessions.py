@@ -13,14 +13,22 @@ from server.db.models import ScheduledSession
 from server.errors import ValidationFailed
 from server.schemas import SessionIn, SessionUpdate
 from server.services import Services
-from server.web import ok, path_id, read_json, services, viewer
+from server.web import ok, path_id, query_time, read_json, services, viewer
 
 RANGES = {"today": 1, "week": 7}
 
 
-def _session_view(found: Services, who: Viewer, item: ScheduledSession) -> dict[str, object]:
+async def _views(
+    found: Services, who: Viewer, items: list[ScheduledSession]
+) -> list[dict[str, object]]:
     tz = views.viewer_zone(who, found.settings.default_timezone)
-    return views.session(item, tz, found.schedule.now())
+    labels = await found.schedule.labels([item.id for item in items])
+    now = found.schedule.now()
+    return [views.session(item, tz, now, labels.get(item.id)) for item in items]
+
+
+async def _view(found: Services, who: Viewer, item: ScheduledSession) -> dict[str, object]:
+    return (await _views(found, who, [item]))[0]
 
 
 async def schedule(request: Request) -> Response:
@@ -41,7 +49,7 @@ async def schedule(request: Request) -> Response:
             "timezone": tz.key,
             "from": start.isoformat(),
             "to": end.isoformat(),
-            "sessions": [_session_view(found, who, item) for item in items],
+            "sessions": await _views(found, who, items),
         }
     )
 
@@ -50,49 +58,36 @@ async def list_sessions(request: Request) -> Response:
     """Every visible session between ``from`` and ``to`` (ISO times with zone)."""
     who = await viewer(request)
     found = services(request)
-    start = _time_param(request, "from", datetime(1970, 1, 1).astimezone())
-    end = _time_param(request, "to", datetime(9999, 1, 1).astimezone())
+    start = query_time(request, "from") or datetime(1970, 1, 1).astimezone()
+    end = query_time(request, "to") or datetime(9999, 1, 1).astimezone()
     items = await found.schedule.between(who, start, end)
-    return ok({"sessions": [_session_view(found, who, item) for item in items]})
-
-
-def _time_param(request: Request, name: str, default: datetime) -> datetime:
-    raw = request.query_params.get(name)
-    if raw is None:
-        return default
-    try:
-        value = datetime.fromisoformat(raw)
-    except ValueError:
-        raise ValidationFailed(f"{name} must be an ISO 8601 time") from None
-    if value.tzinfo is None:
-        raise ValidationFailed(f"{name} must carry a zone offset")
-    return value
+    return ok({"sessions": await _views(found, who, items)})
 
 
 async def get_session(request: Request) -> Response:
     who = await viewer(request)
     found = services(request)
-    return ok(_session_view(found, who, await found.schedule.get(who, path_id(request))))
+    return ok(await _view(found, who, await found.schedule.get(who, path_id(request))))
 
 
 async def create_session(request: Request) -> Response:
     who = await viewer(request)
     body = await read_json(request, SessionIn)
     found = services(request)
-    return ok(_session_view(found, who, await found.schedule.create(who, body)), 201)
+    return ok(await _view(found, who, await found.schedule.create(who, body)), 201)
 
 
 async def update_session(request: Request) -> Response:
     who = await viewer(request)
     body = await read_json(request, SessionUpdate)
     found = services(request)
-    return ok(_session_view(found, who, await found.schedule.update(who, path_id(request), body)))
+    return ok(await _view(found, who, await found.schedule.update(who, path_id(request), body)))
 
 
 async def start_session(request: Request) -> Response:
     who = await viewer(request)
     found = services(request)
-    return ok(_session_view(found, who, await found.schedule.start(who, path_id(request))))
+    return ok(await _view(found, who, await found.schedule.start(who, path_id(request))))
 
 
 async def end_session(request: Request) -> Response:
@@ -100,7 +95,7 @@ async def end_session(request: Request) -> Response:
     found = services(request)
     ended = await found.schedule.end(who, path_id(request))
     await found.rooms.end(ended.id)
-    return ok(_session_view(found, who, ended))
+    return ok(await _view(found, who, ended))
 
 
 async def join_session(request: Request) -> Response:

@@ -9,7 +9,7 @@ from typing import Any
 from server.auth import Viewer
 from server.clock import iso_local, iso_utc, zone
 from server.db.models import Branch, Course, Person, ScheduledSession, StudyGroup
-from server.schedule import ends_at, join_opens_at, joinable
+from server.schedule import SessionLabels, ends_at, join_opens_at, joinable
 
 
 def viewer_zone(viewer: Viewer, default: str) -> zoneinfo.ZoneInfo:
@@ -61,9 +61,18 @@ def course(item: Course) -> dict[str, Any]:
     }
 
 
-def session(item: ScheduledSession, tz: zoneinfo.ZoneInfo, now: datetime) -> dict[str, Any]:
+def session(
+    item: ScheduledSession,
+    tz: zoneinfo.ZoneInfo,
+    now: datetime,
+    labels: SessionLabels | None = None,
+) -> dict[str, Any]:
     end = ends_at(item)
     return {
+        "course_code": labels.course_code if labels else None,
+        "discipline": labels.discipline if labels else None,
+        "group_name": labels.group_name if labels else None,
+        "tutor_name": labels.tutor_name if labels else None,
         "id": item.id,
         "title": item.title,
         "course_id": item.course_id,

@@ -10,9 +10,11 @@ import enum
 from datetime import UTC, datetime
 
 from sqlalchemy import (
+    BigInteger,
     CheckConstraint,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -24,7 +26,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
     "ck": "ck_%(table_name)s_%(constraint_name)s",
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
@@ -217,3 +219,121 @@ class AuthSession(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     user_agent: Mapped[str] = mapped_column(String(300), default="")
+
+
+class ChatKind(enum.StrEnum):
+    MESSAGE = "message"
+    ANNOUNCEMENT = "announcement"
+    DELETION = "deletion"
+    SETTING = "setting"
+
+
+class ChatCounter(Base):
+    """The last ``seq`` given in a session's chat; its row lock orders concurrent writers."""
+
+    __tablename__ = "chat_counters"
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("scheduled_sessions.id", ondelete="CASCADE"), primary_key=True
+    )
+    last_seq: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ChatEntry(Base):
+    """One entry of a session's chat log: a message, an announcement, a deletion or a setting.
+
+    Every entry takes the next ``seq`` of its session, so a client that asks "since N" replays
+    messages and deletions in one order, each once. ``nonce`` (client-made) makes resends safe.
+    """
+
+    __tablename__ = "chat_entries"
+    __table_args__ = (
+        UniqueConstraint("session_id", "seq"),
+        UniqueConstraint("session_id", "sender_id", "nonce"),
+        CheckConstraint(_in("kind", ChatKind), name="kind"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("scheduled_sessions.id", ondelete="CASCADE"), index=True
+    )
+    seq: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(16))
+    sender_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    recipient_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    text: Mapped[str] = mapped_column(String(2000), default="")
+    nonce: Mapped[str] = mapped_column(String(64))
+    target_seq: Mapped[int | None] = mapped_column(Integer)
+    students_may_chat: Mapped[bool | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class PresenceKind(enum.StrEnum):
+    JOIN = "join"
+    LEAVE = "leave"
+    HEARTBEAT = "heartbeat"
+
+
+class AttendanceStatus(enum.StrEnum):
+    PRESENT = "present"
+    LATE = "late"
+    LEFT_EARLY = "left_early"
+    PARTIAL = "partial"
+    ABSENT = "absent"
+    EXCUSED = "excused"
+
+
+class PresenceEvent(Base):
+    """A join, leave or heartbeat of one person in one session's live room; never changed."""
+
+    __tablename__ = "presence_events"
+    __table_args__ = (
+        CheckConstraint(_in("kind", PresenceKind), name="kind"),
+        Index(
+            "ix_presence_events_session_person_at",
+            "session_id",
+            "person_id",
+            "at",
+            "id",
+            postgresql_include=["kind"],
+        ),
+    )
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("scheduled_sessions.id", ondelete="CASCADE"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class AttendanceCorrection(Base):
+    """A manual status (``None``: back to the derived one) with who, when and why; append-only."""
+
+    __tablename__ = "attendance_corrections"
+    __table_args__ = (
+        CheckConstraint(_in("status", AttendanceStatus), name="status"),
+        Index("ix_attendance_corrections_session_student", "session_id", "student_id"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("scheduled_sessions.id", ondelete="CASCADE"))
+    student_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    status: Mapped[str | None] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(String(500))
+    corrected_by: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    corrected_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class AttendancePolicyRecord(Base):
+    """The faculty's attendance thresholds: one row (id 1); absent means the defaults."""
+
+    __tablename__ = "attendance_policy"
+    __table_args__ = (
+        CheckConstraint("id = 1", name="single_row"),
+        CheckConstraint("partial_percent <= present_percent", name="percent_order"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    late_after_minutes: Mapped[int] = mapped_column(Integer)
+    left_early_minutes: Mapped[int] = mapped_column(Integer)
+    present_percent: Mapped[int] = mapped_column(Integer)
+    partial_percent: Mapped[int] = mapped_column(Integer)
+    absence_threshold_hours: Mapped[int] = mapped_column(Integer)
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -10,6 +10,7 @@ import socket
 from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -24,8 +25,12 @@ from aiortc import (
     RTCSessionDescription,
     VideoStreamTrack,
 )
+from sqlalchemy import select, update
 from starlette.applications import Starlette
 
+from server.db.engine import make_sessionmaker
+from server.db.models import ScheduledSession, StudyGroup, utcnow
+from server.services import Services
 from tests.conftest import DEMO_PASSWORD
 from tests.support import wait_until
 
@@ -200,3 +205,22 @@ class Peer:
 
 def _pc() -> RTCPeerConnection:
     return RTCPeerConnection(RTCConfiguration(iceServers=[]))
+
+
+async def open_now(services: Services, kind: str, group: str = "ИС-21-1") -> int:
+    """Moves the demo group's session of ``kind`` to start now; returns its id."""
+    async with make_sessionmaker(services.engine)() as db:
+        group_id = await db.scalar(select(StudyGroup.id).where(StudyGroup.name == group))
+        session_id = await db.scalar(
+            select(ScheduledSession.id).where(
+                ScheduledSession.group_id == group_id, ScheduledSession.kind == kind
+            )
+        )
+        await db.execute(
+            update(ScheduledSession)
+            .where(ScheduledSession.id == session_id)
+            .values(starts_at=utcnow() - timedelta(minutes=1))
+        )
+        await db.commit()
+    assert session_id is not None
+    return session_id

@@ -32,6 +32,10 @@ async def test_student_week_shows_their_group_sessions_of_every_kind(
     assert kinds == {"lecture", "practical", "consultation", "colloquium", "midterm", "exam"}
     starts = [s["starts_at"] for s in week["sessions"]]
     assert starts == sorted(starts)
+    first = week["sessions"][0]
+    assert (first["course_code"], first["group_name"]) == ("IS-201", "ИС-21-1")
+    assert first["tutor_name"] == "Айгуль Ахметова"
+    assert first["discipline"] == "Базы данных"
 
 
 async def test_today_is_a_subset_of_the_week(client_for: ClientFactory) -> None:

@@ -3,18 +3,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
-from datetime import timedelta
 
 import pytest
-from sqlalchemy import select, update
-from starlette.applications import Starlette
 
-from media.aiortc_hooks import restrict_host_addresses
-from server.db.engine import make_sessionmaker
-from server.db.models import ScheduledSession, StudyGroup, utcnow
 from server.services import Services
-from tests.integration.server.signal_kit import Peer, SignalClient, room_token, serve
+from tests.integration.server.signal_kit import Peer, SignalClient, open_now, room_token
 from tests.support import wait_until
 
 pytestmark = [
@@ -26,37 +19,6 @@ pytestmark = [
 @pytest.fixture
 def extra_env() -> dict[str, str]:
     return {"ICE_LOOPBACK_ONLY": "1", "ROOM_RESUME_SECONDS": "3"}
-
-
-@pytest.fixture
-def loopback() -> Iterator[None]:
-    with restrict_host_addresses(["127.0.0.1"]):
-        yield
-
-
-@pytest.fixture
-async def base(app: Starlette, loopback: None) -> AsyncIterator[str]:
-    async with serve(app) as url:
-        yield url
-
-
-async def open_now(services: Services, kind: str, group: str = "ИС-21-1") -> int:
-    """Moves the demo group's session of ``kind`` to start now; returns its id."""
-    async with make_sessionmaker(services.engine)() as db:
-        group_id = await db.scalar(select(StudyGroup.id).where(StudyGroup.name == group))
-        session_id = await db.scalar(
-            select(ScheduledSession.id).where(
-                ScheduledSession.group_id == group_id, ScheduledSession.kind == kind
-            )
-        )
-        await db.execute(
-            update(ScheduledSession)
-            .where(ScheduledSession.id == session_id)
-            .values(starts_at=utcnow() - timedelta(minutes=1))
-        )
-        await db.commit()
-    assert session_id is not None
-    return session_id
 
 
 async def test_lecture_tutor_publishes_and_students_decode_audio_and_video(

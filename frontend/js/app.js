@@ -1,0 +1,55 @@
+// The composition root: who is signed in, which language, which page.
+
+import { currentPerson, loadMe } from "./auth.js";
+import { initialLocale, setLocale, t } from "./i18n.js";
+import { currentRoute, go, startRouter } from "./router.js";
+import { clear, h } from "./dom.js";
+import "./components/app-header.js";
+import "./components/sign-in.js";
+import "./components/schedule-view.js";
+import "./components/lobby-view.js";
+import "./components/room-view.js";
+
+const PAGES = {
+  signin: { tag: "sabaq-sign-in", title: "signin.title", public: true },
+  home: { tag: "sabaq-schedule", title: "schedule.title" },
+  lobby: { tag: "sabaq-lobby", title: "lobby.title" },
+  room: { tag: "sabaq-room", title: "room.title" },
+  notfound: { tag: "sabaq-schedule", title: "schedule.title" },
+};
+
+function setTitle(page) {
+  document.title = `${t(page.title)} — ${t("app.name")}`;
+}
+
+function render(route) {
+  const main = document.getElementById("main");
+  let page = PAGES[route.name];
+  if (!page.public && !currentPerson()) {
+    if (route.name !== "signin") go("#/signin");
+    return;
+  }
+  if (route.name === "signin" && currentPerson()) {
+    go("#/");
+    return;
+  }
+  const view = h(page.tag, { "session-id": route.id ?? "" });
+  clear(main).append(view);
+  setTitle(page);
+  main.dataset.page = route.name;
+  const heading = main.querySelector("h1");
+  if (heading && document.activeElement !== document.body) heading.focus?.();
+}
+
+async function start() {
+  const person = await loadMe().catch(() => null);
+  await setLocale(person?.locale ?? initialLocale());
+  window.addEventListener("sabaq:locale", () => setTitle(PAGES[currentRoute().name]));
+  window.addEventListener("sabaq:auth", (event) => {
+    if (!event.detail) go("#/signin");
+  });
+  startRouter(render);
+}
+
+window.sabaq = window.sabaq ?? {};
+window.sabaq.ready = start();

@@ -1,0 +1,224 @@
+// The live room page: wires a RoomSession to the stage, the panel and the controls.
+
+import { api } from "../api.js";
+import { h } from "../dom.js";
+import { has, t, tr } from "../i18n.js";
+import { loadPrefs, takeHandedStream } from "../prefs.js";
+import { go } from "../router.js";
+import { Controls } from "../room/controls.js";
+import { ParticipantsPanel } from "../room/participants-panel.js";
+import { RoomSession } from "../room/session.js";
+import { quality } from "../room/stats.js";
+import { Stage } from "../room/tiles.js";
+
+const QUALITY_EVERY_MS = 2000;
+const LOG_LIMIT = 50;
+
+class RoomView extends HTMLElement {
+  connectedCallback() {
+    this.sessionId = Number(this.getAttribute("session-id"));
+    this.session = new RoomSession(this.sessionId, loadPrefs(), takeHandedStream());
+    this.showPeople = window.matchMedia("(min-width: 900px)").matches;
+    this.build();
+    this.wire();
+    window.sabaq.stats = () => this.session.stats();
+    window.sabaq.participantId = () => this.session.roster.me;
+    this.session.start();
+    this.loadTitle();
+    this.timer = window.setInterval(() => this.measure(), QUALITY_EVERY_MS);
+    this.onUnload = () => this.session.leave();
+    window.addEventListener("pagehide", this.onUnload);
+  }
+
+  disconnectedCallback() {
+    window.clearInterval(this.timer);
+    window.removeEventListener("pagehide", this.onUnload);
+    this.session.leave();
+    delete window.sabaq.stats;
+    delete window.sabaq.participantId;
+  }
+
+  build() {
+    this.titleEl = tr(h("h1", { class: "room-title", tabindex: "-1" }), "room.title");
+    this.kind = h("span", { class: "badge", "data-testid": "room-kind" });
+    this.lockBadge = tr(h("span", { class: "badge warn", hidden: true, "data-testid": "room-locked" }),
+      "room.locked");
+    this.quality = h("p", { class: "quality", "data-testid": "quality", "data-quality": "unknown" });
+    this.banner = tr(h("p", { class: "banner", role: "status", hidden: true,
+      "data-testid": "reconnecting-banner" }), "room.reconnecting");
+    this.notice = h("p", { class: "notice", role: "status", "data-testid": "room-notice" });
+    this.stageEl = h("div", { class: "stage", "data-testid": "stage" });
+    this.stageEl.setAttribute("aria-labelledby", "stage-heading");
+    this.stage = new Stage(this.stageEl, this.session.roster);
+    this.panel = new ParticipantsPanel(this.session);
+    this.log = h("ol", { class: "event-log" });
+    this.logRegion = h("div", { role: "log", "aria-live": "polite", "aria-labelledby": "events-heading",
+      "data-testid": "room-events" }, this.log);
+    this.side = h("aside", { class: "room-side", "data-testid": "room-side" },
+      this.panel.el,
+      h("section", { class: "side-panel", "aria-labelledby": "events-heading" },
+        tr(h("h2", { id: "events-heading" }), "room.activity"), this.logRegion));
+    this.controls = new Controls(this.handlers());
+    this.dialog = this.endDialog();
+    this.ended = h("div", { class: "card ended", hidden: true, "data-testid": "room-ended" });
+    this.live = h("section", { class: "room-live" },
+      h("div", { class: "room-head" },
+        h("div", { class: "room-heading" }, this.titleEl, this.kind, this.lockBadge), this.quality),
+      this.banner, this.notice,
+      h("div", { class: "room-body" },
+        h("section", { class: "stage-wrap", "aria-labelledby": "stage-heading" },
+          tr(h("h2", { id: "stage-heading", class: "visually-hidden" }), "room.stage"),
+          this.stageEl),
+        this.side),
+      this.controls.el);
+    this.append(h("div", { class: "room" }, this.live, this.ended, this.dialog));
+    this.refresh();
+  }
+
+  handlers() {
+    const s = this.session;
+    return {
+      mic: () => s.setMicrophone(!this.trackOn("microphone")),
+      camera: () => s.setCamera(!this.trackOn("camera")),
+      screen: () => s.toggleScreen(),
+      hand: () => s.raiseHand(!s.roster.self?.hand_raised),
+      people: () => {
+        this.showPeople = !this.showPeople;
+        this.refresh();
+      },
+      lock: () => s.moderate(s.roster.locked ? "unlock" : "lock"),
+      mute_all: () => s.moderate("mute_all"),
+      end: () => this.dialog.showModal(),
+      leave: () => {
+        s.leave();
+        go("#/");
+      },
+    };
+  }
+
+  endDialog() {
+    const dialog = h("dialog", { class: "dialog", "aria-labelledby": "end-heading",
+      "data-testid": "end-dialog" },
+      tr(h("h2", { id: "end-heading" }), "room.end_title"),
+      tr(h("p", {}), "room.end_question"),
+      h("div", { class: "dialog-buttons" },
+        tr(h("button", { type: "button", class: "button secondary", "data-testid": "end-cancel",
+          onclick: () => dialog.close() }), "room.cancel"),
+        tr(h("button", { type: "button", class: "button danger", "data-testid": "end-confirm",
+          onclick: () => {
+            dialog.close();
+            this.session.moderate("end");
+          } }), "room.end")));
+    return dialog;
+  }
+
+  wire() {
+    const s = this.session;
+    s.addEventListener("roster", () => this.refresh());
+    s.addEventListener("local", () => this.refresh());
+    s.addEventListener("slots", (event) => this.stage.setSlots(event.detail));
+    s.addEventListener("muted", (event) => this.stage.setMuted(event.detail.track_id,
+      event.detail.muted, s.subscriber?.slots ?? []));
+    s.addEventListener("state", (event) => this.onState(event.detail));
+    s.addEventListener("notice", (event) => this.showNotice(event.detail));
+    s.addEventListener("hand", (event) => this.logEvent(
+      event.detail.hand_raised ? "room.event_hand_up" : "room.event_hand_down",
+      { name: event.detail.name }));
+    s.addEventListener("ended", (event) => this.showEnded(event.detail));
+    s.roster.addEventListener("change", (event) => this.onRosterChange(event.detail));
+  }
+
+  trackOn(label) {
+    const track = this.session.localTrack(label);
+    return Boolean(track && track.enabled);
+  }
+
+  refresh() {
+    const roster = this.session.roster;
+    tr(this.kind, `kind.${roster.kind}`);
+    this.lockBadge.hidden = !roster.locked;
+    this.side.hidden = !this.showPeople;
+    this.controls.update({
+      mic: this.trackOn("microphone"),
+      camera: this.trackOn("camera"),
+      screen: Boolean(this.session.localTrack("screen")),
+      hand: Boolean(roster.self?.hand_raised),
+      people: this.showPeople,
+      locked: roster.locked,
+      mayPublish: roster.mayPublish,
+      moderator: roster.moderator,
+    });
+    this.panel.render();
+    const publisher = this.session.publisher;
+    const tracks = {};
+    for (const label of ["camera", "microphone", "screen"]) {
+      tracks[label] = publisher?.tracks.get(label) ?? null;
+    }
+    this.stage.setLocal(tracks);
+  }
+
+  onRosterChange(message) {
+    const roster = this.session.roster;
+    if (message.type === "participant_joined") {
+      this.logEvent("room.event_joined", { name: message.participant.name });
+    } else if (message.type === "participant_left") {
+      this.logEvent("room.event_left", { name: this.lastNames?.get(message.participant_id)
+        ?? message.participant_id });
+    } else if (message.type === "room_updated") {
+      this.logEvent(message.locked ? "room.event_locked" : "room.event_unlocked");
+    }
+    this.lastNames = new Map([...roster.people].map(([id, p]) => [id, p.name]));
+  }
+
+  logEvent(key, args) {
+    const item = tr(h("li", {}), key, args);
+    this.log.append(item);
+    while (this.log.children.length > LOG_LIMIT) this.log.firstElementChild.remove();
+  }
+
+  onState({ state }) {
+    this.banner.hidden = state !== "reconnecting";
+    this.dataset.state = state;
+  }
+
+  showNotice(detail) {
+    const code = detail?.code ?? "generic";
+    if (has(`notice.${code}`)) tr(this.notice, `notice.${code}`);
+    else tr(this.notice, "notice.generic", { message: detail?.message ?? String(detail) });
+  }
+
+  showEnded(reason) {
+    this.live.hidden = true;
+    this.ended.hidden = false;
+    this.ended.replaceChildren(
+      tr(h("h1", { tabindex: "-1" }), `room.ended_${reason}`),
+      tr(h("a", { href: "#/", class: "button primary", "data-testid": "back-to-schedule" }),
+        "room.back"));
+    this.ended.querySelector("h1").focus();
+  }
+
+  async loadTitle() {
+    try {
+      const session = await api(`/api/sessions/${this.sessionId}`);
+      this.titleEl.textContent = session.title;
+      delete this.titleEl.dataset.i18n;
+      document.title = `${session.title} — ${t("app.name")}`;
+    } catch {
+      // the generic title stays
+    }
+  }
+
+  async measure() {
+    const s = this.session;
+    if (!s.roster.me) return;
+    const connected = s.signal.state === "open";
+    const current = await s.stats().catch(() => null);
+    if (!current) return;
+    const level = quality(this.previous, current, connected);
+    this.previous = current;
+    this.quality.dataset.quality = level;
+    tr(this.quality, `room.quality_${level}`);
+  }
+}
+
+customElements.define("sabaq-room", RoomView);

@@ -1,0 +1,27 @@
+// Hash routes (#/, #/signin, #/lobby/12, #/room/12): no server route is needed.
+
+const ROUTES = [
+  [/^#?\/?$/, "home"],
+  [/^#\/signin$/, "signin"],
+  [/^#\/lobby\/(\d+)$/, "lobby"],
+  [/^#\/room\/(\d+)$/, "room"],
+];
+
+export function currentRoute() {
+  const hash = window.location.hash || "#/";
+  for (const [pattern, name] of ROUTES) {
+    const found = hash.match(pattern);
+    if (found) return { name, id: found[1] ? Number(found[1]) : null };
+  }
+  return { name: "notfound", id: null };
+}
+
+export function startRouter(render) {
+  window.addEventListener("hashchange", () => render(currentRoute()));
+  render(currentRoute());
+}
+
+export function go(path) {
+  if (window.location.hash === path) window.dispatchEvent(new HashChangeEvent("hashchange"));
+  else window.location.hash = path;
+}

@@ -1,0 +1,363 @@
+"""MediaRoom: one room's media, driven by commands, reporting by events.
+
+`await room.handle(command)` applies one command from `media.messages`; everything the outside
+world needs to know comes back through the `emit` callback given to the constructor. A refused
+command emits `CommandFailed` for its participant only; it never raises into the caller and never
+disturbs other participants.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import partial
+
+from media import aiortc_hooks as hooks
+from media import messages as m
+from media.forwarder import TrackForwarder
+from media.peer import PublishPeer, SubscribePeer
+from media.router import Route, RouteError, Router, TrackInfo
+from media.sdp import MediaSection, SdpError, SdpLimits, check_sdp, ice_ufrag
+from media.stats import participant_stats
+
+logger = logging.getLogger(__name__)
+
+Emit = Callable[[m.Event], None]
+
+
+class StateError(Exception):
+    """A command that does not fit the participant's current state."""
+
+
+@dataclass(frozen=True)
+class MediaConfig:
+    """`host_addresses`: restrict ICE host candidates to these addresses while the room is open
+    (tests use ("127.0.0.1",)); None gathers on every interface as aioice does."""
+
+    host_addresses: tuple[str, ...] | None = None
+    sdp_limits: SdpLimits = field(default_factory=SdpLimits)
+    cache_size: int = 512
+
+
+@dataclass
+class _Published:
+    info: TrackInfo
+    mid: str
+    forwarder: TrackForwarder
+
+
+@dataclass
+class _Participant:
+    participant_id: str
+    publish: PublishPeer | None = None
+    subscribe: SubscribePeer | None = None
+    published: dict[str, _Published] = field(default_factory=dict)
+    retired_mids: set[str] = field(default_factory=set)  # unpublished, client still sending
+
+
+class MediaRoom:
+    def __init__(self, config: MediaConfig, emit: Emit) -> None:
+        self._config = config
+        self._emit = emit
+        self._router = Router()
+        self._participants: dict[str, _Participant] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._next_track = 0
+        self._lock = asyncio.Lock()
+        self._restriction = (
+            hooks.restrict_host_addresses(config.host_addresses)
+            if config.host_addresses is not None
+            else None
+        )
+
+    @property
+    def router(self) -> Router:
+        return self._router
+
+    def peers(self, participant_id: str) -> tuple[PublishPeer | None, SubscribePeer | None]:
+        """The participant's server-side connections (for tests and diagnostics)."""
+        p = self._participants[participant_id]
+        return p.publish, p.subscribe
+
+    def forwarder(self, track_id: str) -> TrackForwarder:
+        info = self._router.track(track_id)
+        return self._participants[info.publisher_id].published[track_id].forwarder
+
+    async def handle(self, command: m.Command) -> None:
+        async with self._lock:
+            try:
+                await self._dispatch(command)
+            except SdpError as exc:
+                self._fail(command, "sdp", str(exc))
+            except RouteError as exc:
+                self._fail(command, "route", str(exc))
+            except StateError as exc:
+                self._fail(command, "state", str(exc))
+
+    async def close(self) -> None:
+        async with self._lock:
+            for participant_id in list(self._participants):
+                await self._leave(participant_id)
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        if self._restriction is not None:
+            self._restriction.release()
+
+    async def _dispatch(self, command: m.Command) -> None:
+        match command:
+            case m.Join(pid):
+                self._router.add_participant(pid)
+                self._participants[pid] = _Participant(pid)
+            case m.PublishOffer():
+                await self._publish_offer(command)
+            case m.SubscriptionAnswer(pid, sdp):
+                await self._subscription_answer(pid, sdp)
+            case m.Allow(pub, sub, auto):
+                await self._apply(self._router.allow(pub, sub, auto))
+            case m.Revoke(pub, sub):
+                await self._apply(self._router.revoke(pub, sub))
+            case m.Subscribe(sub, track_id, slot):
+                await self._apply([self._router.subscribe(sub, track_id, slot)])
+            case m.Unsubscribe(sub, slot):
+                await self._apply([self._router.unsubscribe(sub, slot)])
+            case m.Mute(pid, track_id, muted):
+                published = self._owned(pid, track_id)
+                published.forwarder.set_muted(muted)
+                self._emit(m.TrackMuted(track_id, pid, muted))
+            case m.Unpublish(pid, track_id):
+                published = self._owned(pid, track_id)
+                self._participant(pid).retired_mids.add(published.mid)
+                await self._remove_track(self._participant(pid), track_id)
+            case m.RestartSubscription(pid):
+                await self._restart_subscription(pid)
+            case m.RequestStats(pid):
+                p = self._participant(pid)
+                tracks = {t: (pub.info.label, pub.forwarder) for t, pub in p.published.items()}
+                slots = self._router.slots(pid)
+                self._emit(participant_stats(pid, tracks, p.subscribe, slots))
+            case m.Leave(pid):
+                await self._leave(pid)
+
+    def _fail(self, command: m.Command, code: str, message: str) -> None:
+        pid = getattr(command, "participant_id", None) or getattr(command, "subscriber_id", "")
+        self._emit(m.CommandFailed(str(pid), type(command).__name__, code, message))
+
+    def _participant(self, participant_id: str) -> _Participant:
+        try:
+            return self._participants[participant_id]
+        except KeyError:
+            raise StateError(f"participant {participant_id!r} has not joined") from None
+
+    def _owned(self, participant_id: str, track_id: str) -> _Published:
+        published = self._participant(participant_id).published.get(track_id)
+        if published is None:
+            raise RouteError(f"{participant_id!r} does not publish track {track_id!r}")
+        return published
+
+    # --- publishing ---
+
+    async def _publish_offer(self, command: m.PublishOffer) -> None:
+        p = self._participant(command.participant_id)
+        sections = check_sdp(command.sdp, self._config.sdp_limits)
+        ufrag = ice_ufrag(sections)
+        if p.publish is not None and not p.publish.closed and p.publish.ice_ufrag != ufrag:
+            # the client gave up on the old connection (e.g. ICE failed) and made a new one
+            await self._drop_publish_peer(p)
+            self._emit(m.PeerClosed(p.participant_id, "publish", "replaced by a new connection"))
+        if p.publish is None or p.publish.closed:
+            await self._drop_publish_peer(p)
+            p.publish = PublishPeer(partial(self._on_state, p.participant_id, "publish"))
+            p.publish.ice_ufrag = ufrag
+        try:
+            answer = await p.publish.answer(command.sdp)
+        except Exception as exc:
+            await self._drop_publish_peer(p)
+            raise SdpError(f"offer rejected: {type(exc).__name__}: {exc}") from None
+        self._emit(m.Answer(p.participant_id, answer))
+        await self._reconcile_tracks(p, sections, dict(command.labels))
+
+    async def _reconcile_tracks(
+        self, p: _Participant, sections: list[MediaSection], labels: dict[str, str]
+    ) -> None:
+        peer = p.publish
+        assert peer is not None
+        sending = {s.mid: s for s in sections if s.sending}
+        p.retired_mids &= set(sending)
+        routes: list[Route] = []
+        for track_id, published in list(p.published.items()):
+            if published.mid not in sending:
+                routes += self._unpublish(p, track_id)
+        known = {pub.mid for pub in p.published.values()}
+        for mid, section in sending.items():
+            if mid in known or mid in p.retired_mids:
+                continue
+            mime_type = peer.negotiated_mime_type(mid)
+            if mime_type is None:
+                continue
+            label = labels.get(mid) or self._default_label(p, section.kind)
+            routes += self._add_track(p, peer, mid, section.kind, label, mime_type)
+        await self._apply(routes)  # one renegotiation per subscriber for all changes
+
+    @staticmethod
+    def _default_label(p: _Participant, kind: str) -> str:
+        if kind == "audio":
+            return "microphone"
+        labels = {pub.info.label for pub in p.published.values()}
+        return "screen" if "camera" in labels else "camera"
+
+    def _add_track(
+        self, p: _Participant, peer: PublishPeer, mid: str, kind: str, label: str, mime: str
+    ) -> list[Route]:
+        self._next_track += 1
+        info = TrackInfo(f"t{self._next_track}", p.participant_id, kind, label, mime)
+        forwarder = TrackForwarder(
+            mime,
+            partial(hooks.send_pli, peer.receiver(mid)),
+            cache_size=self._config.cache_size,
+            on_keyframe_request=partial(
+                self._emit, m.KeyframeNeeded(info.track_id, p.participant_id)
+            ),
+        )
+        p.published[info.track_id] = _Published(info, mid, forwarder)
+        peer.set_tap(mid, forwarder)
+        routes = self._router.add_track(info)
+        self._emit(m.TrackAdded(info.track_id, p.participant_id, label, kind, mime))
+        return routes
+
+    async def _remove_track(self, p: _Participant, track_id: str) -> None:
+        await self._apply(self._unpublish(p, track_id))
+
+    def _unpublish(self, p: _Participant, track_id: str) -> list[Route]:
+        published = p.published.pop(track_id)
+        if p.publish is not None:
+            p.publish.set_tap(published.mid, None)
+        routes = self._router.remove_track(track_id)
+        for other in self._participants.values():
+            if other.subscribe is not None:
+                other.subscribe.detach_source(published.forwarder)
+        info = published.info
+        self._emit(m.TrackRemoved(track_id, info.publisher_id, info.label))
+        return routes
+
+    async def _drop_publish_peer(self, p: _Participant) -> None:
+        routes: list[Route] = []
+        for track_id in list(p.published):
+            routes += self._unpublish(p, track_id)
+        peer, p.publish = p.publish, None
+        p.retired_mids.clear()
+        if peer is not None:
+            await peer.close()
+        await self._apply(routes)
+
+    # --- subscribing ---
+
+    async def _apply(self, routes: list[Route]) -> None:
+        touched: list[str] = []
+        for route in routes:
+            sub = self._participants.get(route.subscriber_id)
+            if sub is None:
+                continue
+            if self._apply_route(sub, route) and sub.participant_id not in touched:
+                touched.append(sub.participant_id)
+        for participant_id in touched:
+            await self._offer(self._participants[participant_id])
+
+    def _apply_route(self, sub: _Participant, route: Route) -> bool:
+        if route.track_id is None:
+            return sub.subscribe is not None and sub.subscribe.remove_slot(route.slot)
+        info = self._router.track(route.track_id)
+        source = self._participants[info.publisher_id].published[info.track_id].forwarder
+        if sub.subscribe is None:
+            sub.subscribe = SubscribePeer(partial(self._on_state, sub.participant_id, "subscribe"))
+        described = {
+            "slot": route.slot,
+            "track_id": info.track_id,
+            "publisher_id": info.publisher_id,
+            "label": info.label,
+            "kind": info.kind,
+        }
+        return sub.subscribe.set_slot(route.slot, source, info.publisher_id, described)
+
+    async def _offer(self, sub: _Participant) -> None:
+        if sub.subscribe is None:
+            return
+        offered = await sub.subscribe.offer()
+        if offered is None:
+            return
+        sdp, active = offered
+        slots = tuple(
+            m.SlotInfo(
+                mid=mid,
+                slot=d["slot"],
+                track_id=d["track_id"],
+                publisher_id=d["publisher_id"],
+                label=d["label"],
+                kind=d["kind"],
+            )
+            for mid, d in active
+        )
+        self._emit(m.SubscriptionOffer(sub.participant_id, sdp, slots))
+
+    async def _subscription_answer(self, participant_id: str, sdp: str) -> None:
+        p = self._participant(participant_id)
+        if p.subscribe is None or p.subscribe.pc.signalingState != "have-local-offer":
+            raise StateError("no subscription offer is outstanding")
+        check_sdp(sdp, self._config.sdp_limits)
+        try:
+            again = await p.subscribe.accept_answer(sdp)
+        except Exception as exc:
+            raise SdpError(f"answer rejected: {type(exc).__name__}: {exc}") from None
+        if again:
+            await self._offer(p)
+
+    async def _restart_subscription(self, participant_id: str) -> None:
+        p = self._participant(participant_id)
+        old, p.subscribe = p.subscribe, None
+        if old is not None:
+            await old.close()
+        routes = [
+            Route(participant_id, s, t) for s, t in self._router.slots(participant_id).items()
+        ]
+        for route in routes:
+            self._apply_route(p, route)
+        await self._offer(p)
+
+    # --- lifecycle ---
+
+    def _on_state(self, participant_id: str, role: str, peer: object, state: str) -> None:
+        if state in ("failed", "closed"):
+            task = asyncio.ensure_future(self._peer_gone(participant_id, role, peer, state))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def _peer_gone(self, participant_id: str, role: str, peer: object, state: str) -> None:
+        """A connection failed or was closed by the client: clean it up (unless we did)."""
+        async with self._lock:
+            p = self._participants.get(participant_id)
+            if p is None:
+                return
+            if role == "publish":
+                publisher = p.publish
+                if publisher is None or publisher is not peer or publisher.closed:
+                    return
+                await self._drop_publish_peer(p)
+            else:
+                subscriber = p.subscribe
+                if subscriber is None or subscriber is not peer or subscriber.closed:
+                    return
+                p.subscribe = None
+                await subscriber.close()
+            self._emit(m.PeerClosed(participant_id, role, f"connection {state}"))
+
+    async def _leave(self, participant_id: str) -> None:
+        p = self._participant(participant_id)
+        removed = tuple(p.published)
+        await self._drop_publish_peer(p)
+        self._router.remove_participant(participant_id)
+        del self._participants[participant_id]
+        if p.subscribe is not None:
+            peer, p.subscribe = p.subscribe, None
+            await peer.close()
+        self._emit(m.Left(participant_id, removed))
