@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 from media import messages as m
 from media.room import MediaConfig, MediaRoom
+from server import live_views
 from server.db.models import SessionKind
 from server.errors import Conflict, Forbidden, NotFound
 from server.room_chat import RoomChat
@@ -78,6 +79,9 @@ class LiveRoom:
         self._connections: dict[str, Connection] = {}
         self._routed: set[tuple[str, str]] = set()
         self._tracks: dict[str, dict[str, Any]] = {}
+        # The last subscription offer each participant has not answered: sent again on resume,
+        # since one sent while their signalling was down is lost.
+        self._unanswered: dict[str, dict[str, Any]] = {}
         self._expiries: dict[str, asyncio.Task[None]] = {}
         self._lock = asyncio.Lock()
 
@@ -107,6 +111,8 @@ class LiveRoom:
             if not resumed:
                 await self.media.handle(m.Join(pid))
             connection.send(self._joined(participant, resumed))
+            if resumed and pid in self._unanswered:
+                connection.send(self._unanswered[pid])
             kind = "participant_updated" if resumed else "participant_joined"
             self._broadcast({"type": kind, "participant": participant.public()}, skip=pid)
             await self._sync_routes()
@@ -163,6 +169,7 @@ class LiveRoom:
         # Media first, so that the audience of the leaver's tracks still hears of their removal.
         await self.media.handle(m.Leave(participant_id))
         self.rules.drop(participant_id)
+        self._unanswered.pop(participant_id, None)
         self._connections.pop(participant_id, None)
         self.chat.detach(participant_id)
         self._routed = {pair for pair in self._routed if participant_id not in pair}
@@ -180,6 +187,7 @@ class LiveRoom:
 
     async def answer_subscription(self, participant: Participant, sdp: str) -> None:
         async with self._lock:
+            self._unanswered.pop(participant.participant_id, None)
             await self.media.handle(m.SubscriptionAnswer(participant.participant_id, sdp))
 
     async def restart_subscription(self, participant: Participant) -> None:
@@ -357,7 +365,8 @@ class LiveRoom:
             case m.Answer(pid, sdp):
                 self._send(pid, {"type": "publish_answer", "sdp": sdp})
             case m.SubscriptionOffer(pid, sdp, slots):
-                self._send(pid, _subscription_offer(sdp, slots))
+                self._unanswered[pid] = live_views.subscription_offer(sdp, slots)
+                self._send(pid, self._unanswered[pid])
             case m.TrackAdded(track_id, publisher_id, label, kind, mime_type):
                 track = {
                     "track_id": track_id,
@@ -376,7 +385,7 @@ class LiveRoom:
             case m.TrackMuted(track_id, _publisher_id, muted):
                 self._track_muted(track_id, muted)
             case m.Stats():
-                self._send(event.participant_id, _stats(event))
+                self._send(event.participant_id, live_views.stats(event))
             case m.PeerClosed(pid, role, reason):
                 self._send(pid, {"type": "peer_closed", "role": role, "reason": reason})
             case m.CommandFailed(pid, command, code, message):
@@ -399,29 +408,3 @@ class LiveRoom:
         track["muted"] = muted
         message = {"type": "track_muted", "track_id": track_id, "muted": muted}
         self._send_to_audience(track, message)
-
-
-def _subscription_offer(sdp: str, slots: tuple[m.SlotInfo, ...]) -> dict[str, Any]:
-    return {
-        "type": "subscription_offer",
-        "sdp": sdp,
-        "slots": [
-            {
-                "mid": s.mid,
-                "slot": s.slot,
-                "track_id": s.track_id,
-                "publisher_id": s.publisher_id,
-                "label": s.label,
-                "kind": s.kind,
-            }
-            for s in slots
-        ],
-    }
-
-
-def _stats(event: m.Stats) -> dict[str, Any]:
-    return {
-        "type": "stats",
-        "published": [vars(s) for s in event.published],
-        "subscribed": [vars(s) for s in event.subscribed],
-    }

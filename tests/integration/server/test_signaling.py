@@ -276,3 +276,24 @@ async def test_a_second_connection_replaces_the_first(base: str, services: Servi
     await second.send({"type": "leave"})
     assert await second.closed() == 1000
     assert json.dumps(joined)
+
+
+async def test_a_subscription_offer_missed_while_disconnected_comes_again_on_resume(
+    base: str, services: Services
+) -> None:
+    session = await open_now(services, "consultation")
+    tutor = await Peer.enter(base, session, "tutor.akhmetova")
+    away = await SignalClient.connect(base, session)
+    await away.join(await room_token(base, "student1.1", session))
+    await away.socket.close()
+    await tutor.signal.next("participant_updated")
+    try:
+        await tutor.publish()
+        back = await SignalClient.connect(base, session)
+        rejoined = await back.join(await room_token(base, "student1.1", session))
+        assert rejoined["resumed"] is True
+        offer = await back.next("subscription_offer")
+        assert {slot["publisher_id"] for slot in offer["slots"]} == {tutor.participant_id}
+        await back.close()
+    finally:
+        await tutor.close()
