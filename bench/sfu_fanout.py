@@ -1,17 +1,28 @@
 """Fan-out benchmark: one publisher through the SFU to N subscribers in other processes.
 
-    .venv/bin/python bench/sfu_fanout.py [--counts 1,8,32,128] [--window 5]
+    .venv/bin/python bench/sfu_fanout.py [--counts 1,8,32,128] [--window 5] [--join-rate 0]
 
-The server process (MediaRoom behind a tiny JSON-lines TCP signalling) is pinned to CPU 0; the
-publisher (640x360 VP8 at 30 fps with moving content, plus Opus) and the subscriber sinks run in
-other processes on the other CPUs. Sinks keep ICE/DTLS/RTCP alive but drop SRTP media at the ICE
-layer after counting it. Server CPU (user + sys) and RSS come from /proc for the server process
-alone. The baseline is aiortc's MediaRelay (decode once, encode per subscriber) on the same setup.
+The server process (MediaRoom behind a tiny JSON-lines TCP signalling) is pinned alone to CPU 0;
+the publisher (640x360 VP8 at 30 fps with moving content, plus Opus) and the subscriber sinks (4
+processes) run on the other CPUs. Sinks keep ICE/DTLS/RTCP alive but drop SRTP media at their
+sockets after reading its clear RTP header. Server CPU (user + sys) and RSS come from /proc for
+the server process alone; cpu0_softirq (kernel softirq on CPU 0, mostly loopback delivery into
+the sinks' sockets) and cpu0_other (other processes on CPU 0: should be ~0) are printed beside.
+The baseline is aiortc's MediaRelay (decode once, encode per subscriber) on the same setup.
+
+Join: measured in the sink, from sending the join request to the last packet (marker bit) of the
+first video frame, i.e. the first whole frame (the SFU starts every video stream at a keyframe on
+a connected transport, so it is a keyframe; decoding is not included). The medians of the phases
+are printed per N (offer received, answer sent, connected, first video packet, frame end). By
+default all N sinks join in a burst: each sink process joins its sinks back to back (the next
+join request as soon as the previous answer is sent), 4 processes at once. --join-rate R spaces
+the joins at R per second overall instead.
+
 The last line is the summary: us_per_packet is server CPU per forwarded packet at the largest
 N; cores_per_subscriber is the marginal CPU per forwarded packet times one subscriber's packet
 rate (n=1); the baseline's is the slope of server cores over its subscriber counts;
-max_subscribers is how many subscribers one core would serve; join_p90_ms runs from a sink's join
-request to its first video packet (a keyframe); rss_mb_per_subscriber is the RSS slope.
+max_subscribers is how many subscribers one core would serve; join_p90_ms is the p90 of the join
+time above over every join of every N; rss_mb_per_subscriber is the RSS slope.
 Other load on the machine distorts all of it: run it on a quiet machine.
 """
 
@@ -49,25 +60,43 @@ from media.room import MediaConfig, MediaRoom
 WIDTH, HEIGHT = 640, 360
 TICK = os.sysconf("SC_CLK_TCK")
 SERVER_CPU = 0
+CPUS_VARIABLE = "SFU_BENCH_CPUS"
+SINK_PROCESSES = 4
 
 
 # --- process helpers --------------------------------------------------------------------------
 
 
+def machine_cpus() -> set[int]:
+    """The CPUs the benchmark may use, as the first process saw them. Children inherit the
+    variable (and the pinning of the process that started them, which must not shrink this)."""
+    if CPUS_VARIABLE not in os.environ:
+        os.environ[CPUS_VARIABLE] = ",".join(str(c) for c in sorted(os.sched_getaffinity(0)))
+    return {int(c) for c in os.environ[CPUS_VARIABLE].split(",")}
+
+
 def pin(cpus: set[int]) -> None:
-    available = os.sched_getaffinity(0)
-    chosen = cpus & available or available
-    os.sched_setaffinity(0, chosen)
+    available = machine_cpus()
+    os.sched_setaffinity(0, cpus & available or available)
 
 
 def other_cpus() -> set[int]:
-    cpus = os.sched_getaffinity(0) - {SERVER_CPU}
+    cpus = machine_cpus() - {SERVER_CPU}
     return cpus or {SERVER_CPU}
 
 
 def cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / TICK
+
+
+def cpu_busy_seconds(cpu: int) -> tuple[float, float]:
+    """(busy time but softirq, softirq time) of one CPU, from /proc/stat."""
+    for line in Path("/proc/stat").read_text().splitlines():
+        if line.startswith(f"cpu{cpu} "):
+            user, nice, system, _idle, _iowait, irq, softirq, steal = map(int, line.split()[1:9])
+            return (user + nice + system + irq + steal) / TICK, softirq / TICK
+    return 0.0, 0.0
 
 
 def rss_mb(pid: int) -> float:
@@ -168,6 +197,8 @@ class RelayServer:
 
 def run_server(mode: str, port_queue: Any) -> None:
     pin({SERVER_CPU})
+    if os.sched_getaffinity(0) != {SERVER_CPU}:
+        print(f"server: not alone on CPU {SERVER_CPU}: figures are not comparable", file=sys.stderr)
 
     async def main() -> None:
         restriction = hooks.restrict_host_addresses(["127.0.0.1"])
@@ -248,52 +279,84 @@ def run_publisher(port: int, ready: Any, stop: Any) -> None:
 # --- subscriber sinks ---------------------------------------------------------------------------
 
 
+PHASES = ("offer", "answer", "connected", "first_packet", "frame_end")
+
+
 class Sink:
+    """One subscriber: an aiortc peer whose sockets drop SRTP media after reading its clear RTP
+    header (`drop_srtp_datagrams`), so ICE, DTLS and RTCP stay real and media costs little.
+
+    Join timeline (time.monotonic in the sink process): join request sent → offer received →
+    answer sent → connection "connected" (ICE + DTLS) → first video packet → first video packet
+    with the marker bit, i.e. the end of the first frame (the SFU starts every new video stream
+    at a keyframe, on a connected transport, so this frame is a whole keyframe: the earliest
+    moment a decoder could show a picture; decoding itself is not included)."""
+
     def __init__(self, pid: str) -> None:
         self.pid = pid
         self.conn = pc()
         self.packets = 0
         self.video_pt = -1
-        self.first_video: float | None = None
+        self.marks: dict[str, float] = {}
         self.got_video = asyncio.Event()
-        self.joined_at = 0.0
 
     def on_rtp(self, data: bytes) -> None:
         self.packets += 1
-        if self.first_video is None and data[1] & 0x7F == self.video_pt:
-            self.first_video = time.monotonic()
-            self.got_video.set()
+        if data[1] & 0x7F == self.video_pt and "frame_end" not in self.marks:
+            now = time.monotonic()
+            self.marks.setdefault("first_packet", now)
+            if data[1] & 0x80:
+                self.marks["frame_end"] = now
+                self.got_video.set()
+
+    def on_state(self) -> None:
+        if self.conn.connectionState == "connected":
+            self.marks.setdefault("connected", time.monotonic())
 
     async def join(self, port: int) -> None:
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        self.joined_at = time.monotonic()
+        self.conn.on("connectionstatechange", self.on_state)
+        self.marks["join"] = time.monotonic()
         await send(writer, {"op": "join", "id": self.pid})
         offer = await receive(reader)
+        self.marks["offer"] = time.monotonic()
         video = next(line for line in offer["sdp"].splitlines() if line.startswith("m=video"))
         self.video_pt = int(video.split()[3])
         await self.conn.setRemoteDescription(RTCSessionDescription(offer["sdp"], "offer"))
-        ice = self.conn.getTransceivers()[0].receiver.transport.transport
-        hooks.drop_srtp_media(ice, self.on_rtp)
         await self.conn.setLocalDescription(await self.conn.createAnswer())
+        ice = self.conn.getTransceivers()[0].receiver.transport.transport
+        hooks.drop_srtp_datagrams(ice, self.on_rtp)
         sdp = self.conn.localDescription.sdp
         await send(writer, {"op": "answer", "id": self.pid, "sdp": sdp})
+        self.marks["answer"] = time.monotonic()
         self.writer = writer
 
+    def timeline(self) -> dict[str, float]:
+        """Milliseconds from the join request to each mark (missing marks left out)."""
+        start = self.marks["join"]
+        return {k: (self.marks[k] - start) * 1000 for k in PHASES if k in self.marks}
 
-def run_sinks(port: int, pids: list[str], results: Any, joined: Any, stop: Any) -> None:
+
+def run_sinks(
+    port: int, pids: list[str], interval: float, results: Any, joined: Any, stop: Any
+) -> None:
+    """`interval`: seconds between join requests of this process (0: one after another, each
+    as soon as the previous one has sent its answer)."""
     pin(other_cpus())
 
     async def main() -> None:
         restriction = hooks.restrict_host_addresses(["127.0.0.1"])
         sinks = [Sink(pid) for pid in pids]
-        for sink in sinks:
+        started = time.monotonic()
+        for i, sink in enumerate(sinks):
+            await asyncio.sleep(max(0.0, started + i * interval - time.monotonic()))
             await sink.join(port)
         first_frames = asyncio.gather(*(s.got_video.wait() for s in sinks))
         await asyncio.wait_for(first_frames, 30)
         joined.put(len(pids))
         await asyncio.to_thread(stop.wait)
-        joins = [(s.first_video - s.joined_at) * 1000 for s in sinks if s.first_video]
-        results.put({"joins_ms": joins, "packets": sum(s.packets for s in sinks)})
+        timelines = [s.timeline() for s in sinks]
+        results.put({"timelines": timelines, "packets": sum(s.packets for s in sinks)})
         for sink in sinks:
             await sink.conn.close()
         restriction.release()
@@ -312,7 +375,13 @@ async def query_stats(port: int) -> dict[str, Any]:
     return stats
 
 
-def trial(mode: str, n: int, window: float, warmup: float) -> dict[str, Any]:
+def percentile(values: list[float], q: float) -> float:
+    """Nearest-rank percentile (q in 0..1) of a non-empty list."""
+    ordered = sorted(values)
+    return ordered[int(q * (len(ordered) - 1))]
+
+
+def trial(mode: str, n: int, window: float, warmup: float, join_rate: float) -> dict[str, Any]:
     ctx = mp.get_context("spawn")
     port_queue, results, joined = ctx.Queue(), ctx.Queue(), ctx.Queue()
     ready, stop = ctx.Event(), ctx.Event()
@@ -322,24 +391,28 @@ def trial(mode: str, n: int, window: float, warmup: float) -> dict[str, Any]:
     publisher = ctx.Process(target=run_publisher, args=(port, ready, stop), daemon=True)
     publisher.start()
     ready.wait(30)
-    groups = [list(range(i, n, 4)) for i in range(min(4, n))]
+    groups = [list(range(i, n, SINK_PROCESSES)) for i in range(min(SINK_PROCESSES, n))]
+    interval = len(groups) / join_rate if join_rate > 0 else 0.0
     sinks = [
         ctx.Process(
             target=run_sinks,
-            args=(port, [f"s{j}" for j in group], results, joined, stop),
+            args=(port, [f"s{j}" for j in group], interval, results, joined, stop),
             daemon=True,
         )
         for group in groups
     ]
     for process in sinks:
         process.start()
+        time.sleep(interval / len(sinks))  # spread the processes' joins evenly
     for _ in sinks:
         joined.get(timeout=120)
     time.sleep(warmup)
     assert server.pid is not None
+    busy0 = cpu_busy_seconds(SERVER_CPU)
     cpu0, stats0, t0 = cpu_seconds(server.pid), asyncio.run(query_stats(port)), time.monotonic()
     time.sleep(window)
     cpu1, stats1, t1 = cpu_seconds(server.pid), asyncio.run(query_stats(port)), time.monotonic()
+    busy1 = cpu_busy_seconds(SERVER_CPU)
     rss = rss_mb(server.pid)
     stop.set()
     outcomes = [results.get(timeout=60) for _ in sinks]
@@ -352,11 +425,16 @@ def trial(mode: str, n: int, window: float, warmup: float) -> dict[str, Any]:
         "mode": mode,
         "n": n,
         "cores": (cpu1 - cpu0) / (t1 - t0),
+        # other processes on the server's CPU: should be near 0 (else the figures are off)
+        "cpu0_other": max(0.0, (busy1[0] - busy0[0]) - (cpu1 - cpu0)) / (t1 - t0),
+        # softirq on the server's CPU (not in the server's own time): mostly loopback delivery
+        # of the server's datagrams into the sinks' sockets, a receiver-side cost
+        "cpu0_softirq": (busy1[1] - busy0[1]) / (t1 - t0),
         "pps": forwarded / (t1 - t0),
         "in_pps": (stats1["in"] - stats0["in"]) / (t1 - t0),
         "us_per_packet": (cpu1 - cpu0) / forwarded * 1e6 if forwarded else float("nan"),
         "rss_mb": rss,
-        "joins_ms": [j for o in outcomes for j in o["joins_ms"]],
+        "timelines": [t for o in outcomes for t in o["timelines"]],
         "sink_packets": sum(o["packets"] for o in outcomes),
     }
 
@@ -365,29 +443,50 @@ def slope(a: dict[str, Any], b: dict[str, Any], key: str) -> float:
     return float((b[key] - a[key]) / (b["n"] - a["n"]))
 
 
+def join_summary(timelines: list[dict[str, float]]) -> str:
+    """Median milliseconds from the join request to each phase, and the p90 to the first frame."""
+    parts = []
+    for phase in PHASES:
+        values = [t[phase] for t in timelines if phase in t]
+        if values:
+            parts.append(f"{phase}={statistics.median(values):.0f}")
+    frames = [t["frame_end"] for t in timelines if "frame_end" in t]
+    return (
+        f"join_median_ms={statistics.median(frames):.0f} join_p90_ms={percentile(frames, 0.9):.0f} "
+        f"join_phases_median_ms=({' '.join(parts)})"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--counts", default="1,8,32,128")
     parser.add_argument("--baseline-counts", default="1,4")
     parser.add_argument("--window", type=float, default=5.0)
     parser.add_argument("--warmup", type=float, default=2.0)
+    parser.add_argument(
+        "--join-rate",
+        type=float,
+        default=0.0,
+        help="joins per second over all sinks; 0 (default): a burst, see the module docstring",
+    )
     args = parser.parse_args()
     pin(other_cpus())
 
     runs = []
     for n in [int(x) for x in args.counts.split(",")]:
-        result = trial("sfu", n, args.window, args.warmup)
+        result = trial("sfu", n, args.window, args.warmup, args.join_rate)
         runs.append(result)
         print(
             f"sfu n={n} server_cores={result['cores']:.3f} forwarded_pps={result['pps']:.0f} "
             f"pps_per_subscriber={result['pps'] / n:.0f} in_pps={result['in_pps']:.0f} "
             f"us_per_packet={result['us_per_packet']:.1f} rss_mb={result['rss_mb']:.1f} "
-            f"join_median_ms={statistics.median(result['joins_ms']):.0f}",
+            f"cpu0_softirq={result['cpu0_softirq']:.3f} cpu0_other={result['cpu0_other']:.3f} "
+            f"{join_summary(result['timelines'])}",
             flush=True,
         )
     baseline = []
     for n in [int(x) for x in args.baseline_counts.split(",")]:
-        result = trial("relay", n, args.window, args.warmup)
+        result = trial("relay", n, args.window, args.warmup, args.join_rate)
         baseline.append(result)
         print(f"relay n={n} server_cores={result['cores']:.3f}", flush=True)
 
@@ -397,14 +496,14 @@ def main() -> None:
     marginal = (last["cores"] - first["cores"]) / max(last["pps"] - first["pps"], 1.0)
     per_sub = marginal * first["pps"]
     base_per_sub = slope(baseline[0], baseline[-1], "cores")
-    joins = sorted(j for r in runs for j in r["joins_ms"])
-    p90 = joins[int(0.9 * (len(joins) - 1))]
+    frames = [t["frame_end"] for r in runs for t in r["timelines"] if "frame_end" in t]
     max_subs = int((1.0 - first["cores"]) / per_sub) + 1 if per_sub > 0 else 0
     print(
         f"sfu_fanout us_per_packet={last['us_per_packet']:.1f} "
         f"cores_per_subscriber={per_sub:.4f} baseline_cores_per_subscriber={base_per_sub:.4f} "
         f"speedup={base_per_sub / per_sub:.1f} max_subscribers={max_subs} "
-        f"join_p90_ms={p90:.0f} rss_mb_per_subscriber={slope(first, last, 'rss_mb'):.2f}"
+        f"join_p90_ms={percentile(frames, 0.9):.0f} "
+        f"rss_mb_per_subscriber={slope(first, last, 'rss_mb'):.2f}"
     )
 
 

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import queue
+import socket
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +28,7 @@ from aiortc import (
     RTCRtpSender,
 )
 from aiortc import sdp as _sdp
+from aiortc.rtcdtlstransport import State as _DtlsState
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters, RTCRtpSendParameters
 from aiortc.rtcrtptransceiver import RTCRtpTransceiver
 from aiortc.rtp import (
@@ -307,19 +310,62 @@ def set_sender_stream_id(sender: RTCRtpSender, stream_id: str) -> None:
     sender._stream_id = stream_id
 
 
-def raw_sender(sender: RTCRtpSender) -> Callable[[bytes], Awaitable[bool]]:
-    """A function that SRTP/SRTCP-protects and sends one serialized RTP or RTCP packet on the
-    DTLS transport `sender` uses at send time (bundling may replace it); False when not
-    connected. This is the per-packet, per-subscriber path: kept one coroutine deep."""
+def raw_sender(sender: RTCRtpSender) -> Callable[[bytes], bool]:
+    """A synchronous function that SRTP/SRTCP-protects one serialized RTP or RTCP packet and
+    sends it from the UDP socket of the selected ICE pair; False when not connected. It does
+    what `RTCDtlsTransport._send_rtp` → aioice `Connection.sendto` → `StunProtocol.send_data`
+    do, without four coroutines per packet. The route is looked up once DTLS is connected and
+    kept while it stays so: bundling replaces transports only before the sender starts, and
+    aioice never changes the selected pair of a completed connection. Packets go through a
+    duplicate of the socket connected to the remote address (`send()` skips the per-packet
+    route lookup); when it would block they go to asyncio's transport, which buffers. aiortc's
+    DTLS tx counters (getStats) miss these packets."""
+    dtls: Any = None
+    protect: Any = None
+    protect_rtcp: Any = None
+    send_now: Any = None
+    transport: Any = None
+    addr: Any = None
 
-    async def send(data: bytes) -> bool:
-        try:
-            await sender.transport._send_rtp(data)
-        except ConnectionError:
+    def route() -> bool:
+        nonlocal dtls, protect, protect_rtcp, send_now, transport, addr
+        candidate = sender.transport
+        pair = candidate.transport._connection._nominated.get(1)
+        if candidate._state is not _DtlsState.CONNECTED or pair is None:
             return False
+        protect, protect_rtcp = candidate._tx_srtp.protect, candidate._tx_srtp.protect_rtcp
+        transport, addr = pair.protocol.transport, pair.remote_addr
+        send_now = _connected_send(transport, addr, candidate)
+        dtls = candidate
+        return True
+
+    def send(data: bytes) -> bool:
+        if (dtls is None or dtls._state is not _DtlsState.CONNECTED) and not route():
+            return False
+        protected = protect_rtcp(data) if 192 <= data[1] <= 208 else protect(data)
+        try:
+            send_now(protected)
+        except (BlockingIOError, InterruptedError):
+            transport.sendto(protected, addr)
         return True
 
     return send
+
+
+def _connected_send(transport: Any, addr: tuple[str, int], dtls: Any) -> Callable[[bytes], int]:
+    """`send` of a duplicate of the datagram transport's socket, connected to `addr` (the
+    socket then only accepts datagrams from `addr`: after ICE completes that is the only peer);
+    closed when the DTLS transport closes or fails."""
+    sock = socket.socket(fileno=os.dup(transport.get_extra_info("socket").fileno()))
+    sock.setblocking(False)
+    sock.connect(addr)
+
+    def closed() -> None:
+        if dtls._state in (_DtlsState.CLOSED, _DtlsState.FAILED):
+            sock.close()
+
+    dtls.on("statechange", closed)
+    return sock.send
 
 
 class PlaceholderTrack(MediaStreamTrack):
@@ -341,21 +387,23 @@ class PlaceholderTrack(MediaStreamTrack):
         raise aiortc.MediaStreamError
 
 
-def drop_srtp_media(ice_transport: RTCIceTransport, on_rtp: Callable[[bytes], None]) -> None:
-    """For load-generation sinks only: every SRTP media datagram is shown to `on_rtp` (its RTP
-    header is in the clear) and dropped before decryption; ICE, DTLS and SRTCP keep flowing, so
-    the connection stays alive at a fraction of a receiving peer's cost."""
-    original = ice_transport._recv
+def drop_srtp_datagrams(ice_transport: RTCIceTransport, on_rtp: Callable[[bytes], None]) -> int:
+    """For load-generation sinks only: SRTP media reaching the sockets gathered so far (call
+    after `setLocalDescription`) is shown to `on_rtp` (the RTP header is in the clear) and
+    dropped in `datagram_received`, before aioice's STUN parsing and the DTLS receive loop;
+    STUN, DTLS and SRTCP go on, so the connection stays alive cheaply. Returns sockets hooked."""
+    protocols = ice_transport._connection._protocols
+    for protocol in protocols:
+        original = protocol.datagram_received
 
-    async def recv() -> bytes:
-        while True:
-            data = await original()
+        def received(data: bytes, addr: tuple[Any, ...], original: Any = original) -> None:
             if 127 < data[0] < 192 and not 192 <= data[1] <= 223:
                 on_rtp(data)
-                continue
-            return data
+            else:
+                original(data, addr)
 
-    setattr(ice_transport, "_recv", recv)  # noqa: B010
+        setattr(protocol, "datagram_received", received)  # noqa: B010
+    return len(protocols)
 
 
 # --- ICE: host candidates ---------------------------------------------------------------------

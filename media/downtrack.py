@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import random
 import struct
-from collections.abc import Awaitable, Callable, Hashable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -30,7 +30,8 @@ SEQ_MASK = 0xFFFF
 TS_MASK = 0xFFFFFFFF
 EPOCHS_KEPT = 2
 
-Send = Callable[[bytes], Awaitable[bool]]
+# Synchronous: protect and hand to the socket; False when not connected.
+Send = Callable[[bytes], bool]
 
 
 def seq_newer(a: int, b: int) -> bool:
@@ -70,7 +71,8 @@ SEQ_TS_SSRC = struct.Struct("!HLL")  # bytes 2..12 of the RTP header
 
 class PacketWriter:
     """Serializes one incoming packet once per stream shape (payload type, mid, extension ids);
-    for each subscriber only the sequence number, timestamp and SSRC are patched in."""
+    for each subscriber only the sequence number, timestamp and SSRC are patched into a copy of
+    those bytes (`test_downtrack_fastpath.py` checks this equals a full serialization)."""
 
     __slots__ = ("_packet", "_send_time", "_templates")
 
@@ -79,8 +81,10 @@ class PacketWriter:
         self._send_time = send_time
         self._templates: dict[Hashable, bytearray] = {}
 
-    def write(self, params: StreamParams, seq: int, ts: int) -> bytes:
-        shape = params.shape
+    def write(self, params: StreamParams, seq: int, ts: int, shape: Hashable = None) -> bytes:
+        """`shape`: `params.shape`, when the caller has it at hand."""
+        if shape is None:
+            shape = params.shape
         template = self._templates.get(shape)
         if template is None:
             data = serialize(self._packet, params, seq, ts, self._send_time)
@@ -132,6 +136,10 @@ class DowntrackStats:
 
 
 class Downtrack:
+    """Per-packet state is kept in plain attributes so `rewrite` (once per packet per
+    subscriber) does a handful of integer operations; `_current` is the open epoch, None while
+    the stream waits for its first usable packet (after a source switch, a mute, or at start)."""
+
     def __init__(
         self,
         params: StreamParams,
@@ -145,9 +153,11 @@ class Downtrack:
         self.send = send
         self.gated = gated
         self.stats = DowntrackStats()
+        self.report_due = False  # a new epoch started: send it the last sender report
+        self._shape = params.shape
         self._source: Source | None = None
         self._epochs: list[Epoch] = []
-        self._open = False
+        self._current: Epoch | None = None
         seq = random.randrange(0x8000) if initial_seq is None else initial_seq
         self._last_out_seq = (seq - 1) & SEQ_MASK
         self._last_out_ts = random.randrange(1 << 32) if initial_ts is None else initial_ts
@@ -163,16 +173,16 @@ class Downtrack:
 
     @property
     def waiting_for_keyframe(self) -> bool:
-        return self.gated and self._source is not None and not self._in_current_epoch()
+        return self.gated and self._source is not None and self._current is None
 
     def attach(self, source: Source | None) -> None:
         """Switch the source behind this stream; the next epoch starts at its next usable packet."""
         self._source = source
-        self._open = False
+        self._current = None
 
     def restart(self) -> None:
         """Start a new epoch from the same source (after a mute): no sequence gap is left."""
-        self._open = False
+        self._current = None
 
     def rewrite(
         self,
@@ -185,23 +195,27 @@ class Downtrack:
         """Bytes to send to the subscriber for `packet`, or None to drop it."""
         if source is not self._source:
             return None
-        if not self._in_current_epoch():
+        epoch = self._current
+        if epoch is None:
             if self.gated and not keyframe_start:
                 self.stats.dropped_waiting_keyframe += 1
                 return None
-            self._start_epoch(packet, source, now)
-        epoch = self._epochs[-1]
-        if seq_newer(epoch.first_in_seq, packet.sequence_number):
+            epoch = self._start_epoch(packet, source, now)
+        seq = packet.sequence_number
+        behind = (epoch.first_in_seq - seq) & SEQ_MASK
+        if behind and behind < 0x8000:
             return None  # older than the epoch: would collide with the previous one
-        out_seq = (packet.sequence_number + epoch.seq_offset) & SEQ_MASK
+        out_seq = (seq + epoch.seq_offset) & SEQ_MASK
         out_ts = (packet.timestamp + epoch.ts_offset) & TS_MASK
-        if seq_newer(out_seq, self._last_out_seq):
+        ahead = (out_seq - self._last_out_seq) & SEQ_MASK
+        if ahead and ahead < 0x8000:
             self._last_out_seq = out_seq
             self._last_out_ts = out_ts
             self._last_sent_at = now
-        self.stats.packets_sent += 1
-        self.stats.octets_sent += len(packet.payload)
-        return writer.write(self.params, out_seq, out_ts)
+        stats = self.stats
+        stats.packets_sent += 1
+        stats.octets_sent += len(packet.payload)
+        return writer.write(self.params, out_seq, out_ts, self._shape)
 
     def retransmission(self, out_seq: int, send_time: int) -> bytes | None:
         """The packet a subscriber NACKed (by its rewritten number), from the source's cache."""
@@ -234,11 +248,7 @@ class Downtrack:
         )
         return bytes(report)
 
-    def _in_current_epoch(self) -> bool:
-        epoch = self.epoch
-        return self._open and epoch is not None and epoch.source is self._source
-
-    def _start_epoch(self, packet: RtpPacket, source: Source, now: float) -> None:
+    def _start_epoch(self, packet: RtpPacket, source: Source, now: float) -> Epoch:
         gap = 1
         if self._last_sent_at is not None:
             gap = max(1, round((now - self._last_sent_at) * self.params.clock_rate))
@@ -252,4 +262,6 @@ class Downtrack:
         )
         self._epochs.append(epoch)
         del self._epochs[:-EPOCHS_KEPT]
-        self._open = True
+        self._current = epoch
+        self.report_due = True
+        return epoch

@@ -8,6 +8,7 @@ is tested without sockets.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -62,8 +63,8 @@ class KeyframeRequester:
         self.sent = 0
         self.coalesced = 0
 
-    async def request(self, media_ssrc: int | None) -> bool:
-        """Send a PLI for `media_ssrc` unless one went out less than `interval` ago."""
+    def claim(self, media_ssrc: int | None) -> bool:
+        """May a request for `media_ssrc` go out now? Counts it as sent (or coalesced)."""
         if media_ssrc is None:
             return False
         now = self._clock()
@@ -72,6 +73,13 @@ class KeyframeRequester:
             return False
         self._last = now
         self.sent += 1
+        return True
+
+    async def request(self, media_ssrc: int | None) -> bool:
+        """Send a PLI for `media_ssrc` unless one went out less than `interval` ago."""
+        if not self.claim(media_ssrc):
+            return False
+        assert media_ssrc is not None
         await self._send_pli(media_ssrc)
         return True
 
@@ -94,12 +102,15 @@ class TrackForwarder:
         wall_clock: Clock = time.time,
         cache_size: int = 512,
         on_keyframe_request: Callable[[], None] | None = None,
+        replay_window: float = KEYFRAME_REQUEST_INTERVAL,
     ) -> None:
         self.mime_type = mime_type
         self._detect = keyframe_detector(mime_type)
         self._clock = clock
         self._wall_clock = wall_clock
+        self._send_pli = send_pli
         self._requester = KeyframeRequester(send_pli, clock)
+        self._tasks: set[asyncio.Task[None]] = set()
         self._on_keyframe_request = on_keyframe_request
         self._cache = PacketCache(cache_size)
         self._downtracks: list[Downtrack] = []
@@ -108,6 +119,11 @@ class TrackForwarder:
         self.last_sender_report: SenderReport | None = None
         self.packets_in = 0
         self.keyframes_in = 0
+        self.keyframe_replays = 0
+        self._replay_window = replay_window
+        self._highest_seq: int | None = None
+        self._keyframe_seq: int | None = None  # where the last keyframe forwarded began
+        self._keyframe_at = 0.0
 
     @property
     def cache(self) -> PacketCache:
@@ -130,10 +146,59 @@ class TrackForwarder:
         return self._requester.coalesced
 
     def attach(self, downtrack: Downtrack) -> None:
-        """Make this track the source of `downtrack` (detaching it from any previous source)."""
+        """Make this track the source of `downtrack` (detaching it from any previous source).
+        A video downtrack starts at a keyframe: the last one, replayed from the cache, if it
+        began less than `replay_window` ago, else a new one, requested at once (coalesced: a
+        burst of joins shares one keyframe)."""
         if downtrack not in self._downtracks:
             self._downtracks.append(downtrack)
         downtrack.attach(self)
+        wants_keyframe = downtrack.gated and self.is_video and not self.muted
+        if wants_keyframe and not self._replay_keyframe(downtrack):
+            self._request_keyframe_soon()
+
+    def _replay_keyframe(self, downtrack: Downtrack) -> bool:
+        """Start `downtrack` at the recent keyframe: it and every packet since go out now."""
+        start, last, now = self._keyframe_seq, self._highest_seq, self._clock()
+        if start is None or last is None or now - self._keyframe_at >= self._replay_window:
+            return False
+        count = ((last - start) & 0xFFFF) + 1
+        first = self._cache.get(start)
+        if first is None or count > self._cache.size:
+            return False
+        send_time = abs_send_time(self._wall_clock())
+        for i in range(count):
+            packet = first if i == 0 else self._cache.get((start + i) & 0xFFFF)
+            if packet is None:
+                continue  # lost upstream: the subscriber NACKs it, answered once it is cached
+            data = downtrack.rewrite(packet, self, i == 0, now, PacketWriter(packet, send_time))
+            if data is not None:
+                self._deliver(downtrack, data)
+        self.keyframe_replays += 1
+        return True
+
+    def _request_keyframe_soon(self) -> None:
+        """A keyframe request from synchronous code: decided now, sent by a task."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return  # no loop: the first packet that finds the downtrack waiting will ask
+        media_ssrc = self.media_ssrc
+        if media_ssrc is None or not self._requester.claim(media_ssrc):
+            return
+        if self._on_keyframe_request is not None:
+            self._on_keyframe_request()
+        task = loop.create_task(self._send_pli_to(media_ssrc))
+        self._tasks.add(task)
+        task.add_done_callback(self._request_done)
+
+    async def _send_pli_to(self, media_ssrc: int) -> None:
+        await self._send_pli(media_ssrc)
+
+    def _request_done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            logger.debug("keyframe request failed: %s", task.exception())
 
     def detach(self, downtrack: Downtrack) -> None:
         if downtrack in self._downtracks:
@@ -147,6 +212,7 @@ class TrackForwarder:
             for downtrack in self._downtracks:
                 downtrack.restart()
         self.muted = muted
+        self._keyframe_seq = None  # never replay what came in before or during a mute
 
     async def request_keyframe(self) -> bool:
         if not self.is_video:
@@ -160,22 +226,35 @@ class TrackForwarder:
         self.media_ssrc = packet.ssrc
         self.packets_in += 1
         self._cache.put(packet)
+        seq, highest = packet.sequence_number, self._highest_seq
+        if highest is None or 0 < ((seq - highest) & 0xFFFF) < 0x8000:
+            self._highest_seq = seq
         if self.muted:
             return
         keyframe = self._detect is not None and self._detect(packet.payload)
-        self.keyframes_in += keyframe
         now = self._clock()
+        if keyframe:
+            self.keyframes_in += 1
+            if self._highest_seq == seq:  # not a late retransmission
+                self._keyframe_seq, self._keyframe_at = seq, now
         writer = PacketWriter(packet, abs_send_time(self._wall_clock()))
         starving = False
+        # The fan-out: per subscriber a header patch, SRTP and a non-blocking sendto, all
+        # synchronous (no task, future or coroutine per subscriber).
         for downtrack in tuple(self._downtracks):
             data = downtrack.rewrite(packet, self, keyframe, now, writer)
             if data is None:
                 starving = starving or downtrack.waiting_for_keyframe
                 continue
-            epoch = downtrack.epoch
-            if epoch is not None and epoch.first_in_seq == packet.sequence_number:
-                await self._send_last_report(downtrack)  # lip sync from the first packet on
-            await send_isolated(downtrack, data)
+            if downtrack.report_due:
+                downtrack.report_due = False
+                self._send_last_report(downtrack)  # lip sync from the first packet on
+            try:
+                sent = downtrack.send(data)
+            except Exception as exc:  # one subscriber's failure never stops the fan-out
+                sent = _send_failed(downtrack, exc)
+            if not sent:
+                downtrack.stats.send_failures += 1
         if starving:
             await self.request_keyframe()
 
@@ -185,24 +264,35 @@ class TrackForwarder:
             info = packet.sender_info
             self.last_sender_report = SenderReport(info.ntp_timestamp, info.rtp_timestamp)
             for downtrack in tuple(self._downtracks):
-                await self._send_last_report(downtrack)
+                self._send_last_report(downtrack)
 
-    async def _send_last_report(self, downtrack: Downtrack) -> None:
+    def _deliver(self, downtrack: Downtrack, data: bytes) -> None:
+        """Send one rewritten packet (after the sender report a new epoch starts with)."""
+        if downtrack.report_due:
+            downtrack.report_due = False
+            self._send_last_report(downtrack)
+        send_isolated(downtrack, data)
+
+    def _send_last_report(self, downtrack: Downtrack) -> None:
         report = self.last_sender_report
         if report is None:
             return
         data = downtrack.sender_report(self, report.ntp_timestamp, report.rtp_timestamp)
         if data is not None:
-            await send_isolated(downtrack, data)
+            send_isolated(downtrack, data)
 
 
-async def send_isolated(downtrack: Downtrack, data: bytes) -> None:
+def _send_failed(downtrack: Downtrack, exc: Exception) -> bool:
+    logger.debug("send to subscriber stream %d failed: %s", downtrack.params.ssrc, exc)
+    return False
+
+
+def send_isolated(downtrack: Downtrack, data: bytes) -> None:
     """Send to one subscriber; a failure there never stops the fan-out to the others."""
     try:
-        sent = await downtrack.send(data)
+        sent = downtrack.send(data)
     except Exception as exc:
-        sent = False
-        logger.debug("send to subscriber stream %d failed: %s", downtrack.params.ssrc, exc)
+        sent = _send_failed(downtrack, exc)
     if not sent:
         downtrack.stats.send_failures += 1
 
@@ -215,7 +305,7 @@ async def handle_subscriber_rtcp(downtrack: Downtrack, packet: AnyRtcpPacket, no
         for seq in packet.lost:
             data = downtrack.retransmission(seq, send_time)
             if data is not None:
-                await send_isolated(downtrack, data)
+                send_isolated(downtrack, data)
     elif isinstance(packet, RtcpPsfbPacket) and packet.fmt in (RTCP_PSFB_PLI, RTCP_PSFB_FIR):
         downtrack.stats.keyframe_requests += 1
         source = downtrack.source

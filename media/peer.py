@@ -11,6 +11,7 @@ Two connections per participant keep offers one-directional: no glare.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable
@@ -33,6 +34,10 @@ from media.forwarder import TrackForwarder, handle_subscriber_rtcp
 logger = logging.getLogger(__name__)
 
 StateCallback = Callable[[object, str], None]  # (the peer, its connection state)
+
+
+class NoOfferError(Exception):
+    """An answer arrived while no offer of ours was outstanding."""
 
 
 def peer_configuration() -> RTCConfiguration:
@@ -125,8 +130,11 @@ class SubscribePeer:
         self.pc = RTCPeerConnection(peer_configuration())
         self._outgoing: list[_Outgoing] = []
         self._dirty = False
+        self._connected = False
+        self._negotiating = asyncio.Lock()  # one offer or answer at a time on this connection
         self.closed = False
         _watch(self, self.pc, on_state)
+        self.pc.on("connectionstatechange", self._connection_changed)
 
     def slot_names(self) -> list[str]:
         return [o.slot for o in self._outgoing if o.slot is not None]
@@ -170,23 +178,32 @@ class SubscribePeer:
 
     async def offer(self) -> tuple[str, list[tuple[str, dict[str, str]]]] | None:
         """A new local offer and (mid, slot info) of its active m-lines; None while an offer is
-        outstanding (the next answer triggers the re-offer)."""
-        if self.pc.signalingState != "stable":
-            self._dirty = True
-            return None
-        self._dirty = False
-        await self.pc.setLocalDescription(await self.pc.createOffer())
-        active = [(o.transceiver.mid or "", o.info) for o in self._outgoing if o.slot is not None]
-        return self.pc.localDescription.sdp, active
+        outstanding (the next answer triggers the re-offer) or once closed. Slots may change
+        while this awaits (the room lock is not held): the active m-lines are taken together
+        with the SDP, and later changes mark the connection for another offer."""
+        async with self._negotiating:
+            if self.closed:
+                return None
+            if self.pc.signalingState != "stable":
+                self._dirty = True
+                return None
+            self._dirty = False
+            description = await self.pc.createOffer()  # no await inside: SDP and slots agree
+            active = [(o.transceiver, o.info) for o in self._outgoing if o.slot is not None]
+            await self.pc.setLocalDescription(description)
+            return self.pc.localDescription.sdp, [(t.mid or "", i) for t, i in active]
 
     async def accept_answer(self, sdp: str) -> bool:
         """Apply the client's answer; True when changes queued meanwhile need a new offer."""
-        await self.pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="answer"))
-        for out in self._outgoing:
-            if out.slot is not None and out.transceiver.currentDirection == "sendonly":
-                out.live = True
-                self._sync(out)
-        return self._dirty
+        async with self._negotiating:
+            if self.closed or self.pc.signalingState != "have-local-offer":
+                raise NoOfferError("no subscription offer is outstanding")
+            await self.pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="answer"))
+            for out in self._outgoing:
+                if out.slot is not None and out.transceiver.currentDirection == "sendonly":
+                    out.live = True
+                    self._sync(out)
+            return self._dirty
 
     async def close(self) -> None:
         self.closed = True
@@ -248,10 +265,20 @@ class SubscribePeer:
         out.source = source
         self._sync(out)
 
+    def _connection_changed(self) -> None:
+        connected = self.pc.connectionState == "connected"
+        if connected != self._connected:
+            self._connected = connected
+            for out in self._outgoing:
+                self._sync(out)
+
     def _sync(self, out: _Outgoing) -> None:
-        """Attach the downtrack to the source it should have now (none until live)."""
+        """Attach the downtrack to the source it should have now: none until the m-line is live
+        and DTLS is connected, so the keyframe a new stream starts with is not sent into a
+        transport that cannot carry it yet."""
         downtrack = out.downtrack
-        wanted = out.source if out.live and downtrack is not None else None
+        live = out.live and self._connected and downtrack is not None
+        wanted = out.source if live else None
         if out.attached is wanted:
             return
         if out.attached is not None and downtrack is not None:

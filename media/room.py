@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from functools import partial
 
 from media import aiortc_hooks as hooks
 from media import messages as m
 from media.forwarder import TrackForwarder
-from media.peer import PublishPeer, SubscribePeer
+from media.peer import NoOfferError, PublishPeer, SubscribePeer
 from media.router import Route, RouteError, Router, TrackInfo
 from media.sdp import MediaSection, SdpError, SdpLimits, check_sdp, ice_ufrag
 from media.stats import participant_stats
@@ -65,7 +65,8 @@ class MediaRoom:
         self._participants: dict[str, _Participant] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._next_track = 0
-        self._lock = asyncio.Lock()
+        self._lock = asyncio.Lock()  # routing state; see `handle`
+        self._touched: list[str] = []  # subscribers the command under the lock must offer to
         self._restriction = (
             hooks.restrict_host_addresses(config.host_addresses)
             if config.host_addresses is not None
@@ -86,20 +87,34 @@ class MediaRoom:
         return self._participants[info.publisher_id].published[track_id].forwarder
 
     async def handle(self, command: m.Command) -> None:
+        """Routing changes are applied one command at a time under the room lock; offering
+        (ICE gathering included) and applying answers run outside it, serialised per
+        subscription connection, so a burst of joins does not queue on one another's
+        negotiation. Offers a command causes are emitted before `handle` returns."""
+        if isinstance(command, m.SubscriptionAnswer):
+            await self._guarded(command, self._subscription_answer(command))
+            return
         async with self._lock:
-            try:
-                await self._dispatch(command)
-            except SdpError as exc:
-                self._fail(command, "sdp", str(exc))
-            except RouteError as exc:
-                self._fail(command, "route", str(exc))
-            except StateError as exc:
-                self._fail(command, "state", str(exc))
+            self._touched = []
+            await self._guarded(command, self._dispatch(command))
+            touched, self._touched = self._touched, []
+        await self._offer_to(touched)
+
+    async def _guarded(self, command: m.Command, work: Awaitable[None]) -> None:
+        try:
+            await work
+        except SdpError as exc:
+            self._fail(command, "sdp", str(exc))
+        except RouteError as exc:
+            self._fail(command, "route", str(exc))
+        except StateError as exc:
+            self._fail(command, "state", str(exc))
 
     async def close(self) -> None:
         async with self._lock:
             for participant_id in list(self._participants):
                 await self._leave(participant_id)
+            self._touched = []
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
         if self._restriction is not None:
@@ -112,16 +127,14 @@ class MediaRoom:
                 self._participants[pid] = _Participant(pid)
             case m.PublishOffer():
                 await self._publish_offer(command)
-            case m.SubscriptionAnswer(pid, sdp):
-                await self._subscription_answer(pid, sdp)
             case m.Allow(pub, sub, auto):
-                await self._apply(self._router.allow(pub, sub, auto))
+                self._apply(self._router.allow(pub, sub, auto))
             case m.Revoke(pub, sub):
-                await self._apply(self._router.revoke(pub, sub))
+                self._apply(self._router.revoke(pub, sub))
             case m.Subscribe(sub, track_id, slot):
-                await self._apply([self._router.subscribe(sub, track_id, slot)])
+                self._apply([self._router.subscribe(sub, track_id, slot)])
             case m.Unsubscribe(sub, slot):
-                await self._apply([self._router.unsubscribe(sub, slot)])
+                self._apply([self._router.unsubscribe(sub, slot)])
             case m.Mute(pid, track_id, muted):
                 published = self._owned(pid, track_id)
                 published.forwarder.set_muted(muted)
@@ -198,7 +211,7 @@ class MediaRoom:
                 continue
             label = labels.get(mid) or self._default_label(p, section.kind)
             routes += self._add_track(p, peer, mid, section.kind, label, mime_type)
-        await self._apply(routes)  # one renegotiation per subscriber for all changes
+        self._apply(routes)  # one renegotiation per subscriber for all changes
 
     @staticmethod
     def _default_label(p: _Participant, kind: str) -> str:
@@ -227,7 +240,7 @@ class MediaRoom:
         return routes
 
     async def _remove_track(self, p: _Participant, track_id: str) -> None:
-        await self._apply(self._unpublish(p, track_id))
+        self._apply(self._unpublish(p, track_id))
 
     def _unpublish(self, p: _Participant, track_id: str) -> list[Route]:
         published = p.published.pop(track_id)
@@ -249,20 +262,19 @@ class MediaRoom:
         p.retired_mids.clear()
         if peer is not None:
             await peer.close()
-        await self._apply(routes)
+        self._apply(routes)
 
     # --- subscribing ---
 
-    async def _apply(self, routes: list[Route]) -> None:
-        touched: list[str] = []
+    def _apply(self, routes: list[Route]) -> None:
+        """Apply routes (under the room lock); subscribers whose connection changed are offered
+        to once the lock is released."""
         for route in routes:
             sub = self._participants.get(route.subscriber_id)
             if sub is None:
                 continue
-            if self._apply_route(sub, route) and sub.participant_id not in touched:
-                touched.append(sub.participant_id)
-        for participant_id in touched:
-            await self._offer(self._participants[participant_id])
+            if self._apply_route(sub, route) and sub.participant_id not in self._touched:
+                self._touched.append(sub.participant_id)
 
     def _apply_route(self, sub: _Participant, route: Route) -> bool:
         if route.track_id is None:
@@ -280,10 +292,22 @@ class MediaRoom:
         }
         return sub.subscribe.set_slot(route.slot, source, info.publisher_id, described)
 
+    async def _offer_to(self, participant_ids: list[str]) -> None:
+        for participant_id in participant_ids:
+            p = self._participants.get(participant_id)
+            if p is not None:
+                await self._offer(p)
+
     async def _offer(self, sub: _Participant) -> None:
-        if sub.subscribe is None:
+        peer = sub.subscribe
+        if peer is None:
             return
-        offered = await sub.subscribe.offer()
+        try:
+            offered = await peer.offer()
+        except Exception:
+            if peer.closed:  # closed (left, restarted, failed) while offering: nothing to say
+                return
+            raise
         if offered is None:
             return
         sdp, active = offered
@@ -300,14 +324,20 @@ class MediaRoom:
         )
         self._emit(m.SubscriptionOffer(sub.participant_id, sdp, slots))
 
-    async def _subscription_answer(self, participant_id: str, sdp: str) -> None:
-        p = self._participant(participant_id)
-        if p.subscribe is None or p.subscribe.pc.signalingState != "have-local-offer":
+    async def _subscription_answer(self, command: m.SubscriptionAnswer) -> None:
+        """Runs outside the room lock, serialised with offers on the same connection."""
+        p = self._participant(command.participant_id)
+        peer = p.subscribe
+        if peer is None or peer.pc.signalingState != "have-local-offer":
             raise StateError("no subscription offer is outstanding")
-        check_sdp(sdp, self._config.sdp_limits)
+        check_sdp(command.sdp, self._config.sdp_limits)
         try:
-            again = await p.subscribe.accept_answer(sdp)
+            again = await peer.accept_answer(command.sdp)
+        except NoOfferError as exc:
+            raise StateError(str(exc)) from None
         except Exception as exc:
+            if peer.closed:
+                raise StateError("the subscription connection was closed") from None
             raise SdpError(f"answer rejected: {type(exc).__name__}: {exc}") from None
         if again:
             await self._offer(p)
@@ -322,7 +352,8 @@ class MediaRoom:
         ]
         for route in routes:
             self._apply_route(p, route)
-        await self._offer(p)
+        if participant_id not in self._touched:
+            self._touched.append(participant_id)
 
     # --- lifecycle ---
 
@@ -335,21 +366,27 @@ class MediaRoom:
     async def _peer_gone(self, participant_id: str, role: str, peer: object, state: str) -> None:
         """A connection failed or was closed by the client: clean it up (unless we did)."""
         async with self._lock:
-            p = self._participants.get(participant_id)
-            if p is None:
+            self._touched = []
+            await self._drop_peer(participant_id, role, peer, state)
+            touched, self._touched = self._touched, []
+        await self._offer_to(touched)
+
+    async def _drop_peer(self, participant_id: str, role: str, peer: object, state: str) -> None:
+        p = self._participants.get(participant_id)
+        if p is None:
+            return
+        if role == "publish":
+            publisher = p.publish
+            if publisher is None or publisher is not peer or publisher.closed:
                 return
-            if role == "publish":
-                publisher = p.publish
-                if publisher is None or publisher is not peer or publisher.closed:
-                    return
-                await self._drop_publish_peer(p)
-            else:
-                subscriber = p.subscribe
-                if subscriber is None or subscriber is not peer or subscriber.closed:
-                    return
-                p.subscribe = None
-                await subscriber.close()
-            self._emit(m.PeerClosed(participant_id, role, f"connection {state}"))
+            await self._drop_publish_peer(p)
+        else:
+            subscriber = p.subscribe
+            if subscriber is None or subscriber is not peer or subscriber.closed:
+                return
+            p.subscribe = None
+            await subscriber.close()
+        self._emit(m.PeerClosed(participant_id, role, f"connection {state}"))
 
     async def _leave(self, participant_id: str) -> None:
         p = self._participant(participant_id)

@@ -27,6 +27,8 @@ def create_app(settings: Settings, bus: Bus | None = None) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        await services.offline.start()
+        services.recordings.start_background()
         try:
             yield
         finally:

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server import attendance_reports as reports
 from server.attendance_data import (
+    MISSED_HEARTBEATS,
     Evaluator,
     Row,
     StudentRef,
@@ -62,7 +63,9 @@ class AttendanceService:
         grace_seconds: int = 60,
         policy_defaults: Policy | None = None,
         now: Callable[[], datetime] = utcnow,
+        heartbeat_seconds: int = 30,
     ) -> None:
+        self._silence = timedelta(seconds=heartbeat_seconds * MISSED_HEARTBEATS)
         self._sessions = sessions
         self._grace = timedelta(seconds=grace_seconds)
         self._defaults = policy_defaults or Policy()
@@ -203,7 +206,8 @@ class AttendanceService:
             return await reports.absence_report(db, evaluator, sessions, limit)
 
     async def _evaluator(self, db: AsyncSession) -> Evaluator:
-        return Evaluator(await load_policy(db, self._defaults), self._grace, self._now())
+        policy = await load_policy(db, self._defaults)
+        return Evaluator(policy, self._grace, self._now(), self._silence)
 
 
 async def _session(db: AsyncSession, viewer: Viewer, session_id: int) -> ScheduledSession:

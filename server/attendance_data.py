@@ -30,10 +30,9 @@ from server.db.models import (
 from server.presence import HEARTBEAT, LEAVE, Event, derive
 
 CHUNK = 500
-HEARTBEAT_SECONDS = 30
-CONNECTED_SILENCE = timedelta(seconds=3 * HEARTBEAT_SECONDS)
+MISSED_HEARTBEATS = 3
 """A person counts as connected now only if their last event is not a leave and came at most
-this long ago (three missed heartbeats): after a crash nobody stays "connected" for long."""
+this many heartbeat intervals ago: after a crash nobody stays "connected" for long."""
 
 Pair = tuple[int, int]
 """(session id, person id)"""
@@ -76,10 +75,11 @@ class Evaluator:
     policy: Policy
     grace: timedelta
     now: datetime
+    silence: timedelta = timedelta(seconds=30 * MISSED_HEARTBEATS)
 
     def outcome(self, session: ScheduledSession, events: Sequence[Event]) -> Outcome:
         live = session.status == SessionStatus.LIVE
-        open_until = self.now if live and connected(events, self.now) else None
+        open_until = self.now if live and connected(events, self.now, self.silence) else None
         intervals = derive(events, self.grace, open_until)
         return assess(intervals, self.window(session), self.policy)
 
@@ -106,11 +106,11 @@ class Evaluator:
         ]
 
 
-def connected(events: Sequence[Event], now: datetime) -> bool:
+def connected(events: Sequence[Event], now: datetime, silence: timedelta) -> bool:
     if not events:
         return False
     at, kind = sorted(events, key=lambda event: event[0])[-1]
-    return kind != LEAVE and now - at <= CONNECTED_SILENCE
+    return kind != LEAVE and now - at <= silence
 
 
 async def load_policy(db: AsyncSession, defaults: Policy) -> Policy:

@@ -123,6 +123,12 @@ class ChatService:
         await db.commit()
         return entry_json(entry, await _name(db, draft.sender_id))
 
+    async def by_nonce(self, session_id: int, sender_id: int, nonce: str) -> dict[str, Any] | None:
+        """The entry this sender already stored with this nonce, if any."""
+        draft = Draft(session_id, sender_id, nonce, ChatKind.MESSAGE)
+        async with self._sessions() as db:
+            return await _by_nonce(db, draft)
+
     async def since(self, session_id: int, person_id: int, after: int) -> list[dict[str, Any]]:
         """Every entry after ``after`` that this person may see, in order."""
         last = await self.last_seq(session_id)

@@ -22,7 +22,7 @@ from server.db.models import SessionKind
 from server.errors import Conflict, Forbidden, NotFound
 from server.room_chat import RoomChat
 from server.rooms import Participant, RoomRules
-from server.tokens import RoomClaims
+from server.tokens import AGENT_PERSON_ID, RoomClaims
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +74,7 @@ class LiveRoom:
         self._on_empty = deps.on_empty
         self._on_end = deps.on_end
         self._ice_servers = deps.ice_servers
-        self._presence = partial(deps.presence, session_id)
+        self._note_presence = partial(deps.presence, session_id)
         self._heartbeat = asyncio.create_task(self._beat(deps.heartbeat_seconds))
         self._connections: dict[str, Connection] = {}
         self._routed: set[tuple[str, str]] = set()
@@ -84,6 +84,11 @@ class LiveRoom:
         self._unanswered: dict[str, dict[str, Any]] = {}
         self._expiries: dict[str, asyncio.Task[None]] = {}
         self._lock = asyncio.Lock()
+
+    def _presence(self, person_id: int, kind: str) -> None:
+        # Attendance is for people: the recorder (an agent) is never present or absent.
+        if person_id != AGENT_PERSON_ID:
+            self._note_presence(person_id, kind)
 
     # --- arriving and leaving ---
 
@@ -106,15 +111,17 @@ class LiveRoom:
                 await previous.close(CLOSE_REPLACED, "replaced by a newer connection")
             self._connections[pid] = connection
             participant.connected = True
-            await self.chat.attach(participant, connection.send, chat_since)
             self._presence(claims.person_id, "join")
             if not resumed:
                 await self.media.handle(m.Join(pid))
             connection.send(self._joined(participant, resumed))
+            await self.chat.attach(participant, connection.send, chat_since)
             if resumed and pid in self._unanswered:
                 connection.send(self._unanswered[pid])
             kind = "participant_updated" if resumed else "participant_joined"
             self._broadcast({"type": kind, "participant": participant.public()}, skip=pid)
+            if participant.is_recorder and not resumed:
+                self._notify_all({"type": "room_updated", "recording": True})
             await self._sync_routes()
             return participant
 
@@ -156,8 +163,29 @@ class LiveRoom:
     async def leave(self, participant_id: str) -> None:
         async with self._lock:
             await self._leave(participant_id)
+            agents = await self._dismiss_agents_if_alone()
+        for connection in agents:
+            await connection.close(1000, "everyone has left")
         if not self.rules.participants and not self.ended:
             await self._on_empty(self)
+
+    async def _dismiss_agents_if_alone(self) -> list[Connection]:
+        """The recorder does not keep a room open: when the last person leaves, it goes too."""
+        if self.rules.has_people():
+            return []
+        connections = []
+        for participant in list(self.rules.participants.values()):
+            connection = self._connections.get(participant.participant_id)
+            await self._leave(participant.participant_id)
+            if connection is not None:
+                connections.append(connection)
+        return connections
+
+    def tell_moderators(self, message: dict[str, Any]) -> None:
+        """A notice for the tutor and proctors only (e.g. the recording stopped: disk full)."""
+        for participant in self.rules.participants.values():
+            if participant.moderates:
+                self._send(participant.participant_id, message)
 
     async def _leave(self, participant_id: str) -> None:
         self._cancel_expiry(participant_id)
@@ -173,7 +201,10 @@ class LiveRoom:
         self._connections.pop(participant_id, None)
         self.chat.detach(participant_id)
         self._routed = {pair for pair in self._routed if participant_id not in pair}
-        self._broadcast({"type": "participant_left", "participant_id": participant_id})
+        left = {"type": "participant_left", "participant_id": participant_id}
+        self._broadcast(left, subject=leaver)
+        if leaver.is_recorder:
+            self._notify_all({"type": "room_updated", "recording": False})
         await self._sync_routes()
 
     # --- media from a participant ---
@@ -347,14 +378,21 @@ class LiveRoom:
         if connection is not None:
             connection.send(message)
 
-    def _broadcast(self, message: dict[str, Any], skip: str | None = None) -> None:
+    def _broadcast(
+        self, message: dict[str, Any], skip: str | None = None, subject: Participant | None = None
+    ) -> None:
+        """Roster news; exam students hear only of moderators (whom they may write to)."""
+        if subject is None and "participant" in message:
+            subject = self.rules.participants.get(message["participant"]["participant_id"])
         for participant_id, connection in self._connections.items():
-            if participant_id != skip and self._may_see_roster(participant_id):
+            if participant_id != skip and self._may_hear_of(participant_id, subject):
                 connection.send(message)
 
-    def _may_see_roster(self, participant_id: str) -> bool:
-        participant = self.rules.participants.get(participant_id)
-        return participant is None or self.rules.sees_roster(participant)
+    def _may_hear_of(self, participant_id: str, subject: Participant | None) -> bool:
+        listener = self.rules.participants.get(participant_id)
+        if listener is None or self.rules.sees_roster(listener):
+            return True
+        return subject is not None and (subject.moderates or subject is listener)
 
     def _notify_all(self, message: dict[str, Any]) -> None:
         for connection in self._connections.values():

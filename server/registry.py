@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
 from functools import partial
-from typing import Any
+from typing import Any, Protocol
 
 from media.room import MediaConfig
 from server.bus import Bus
@@ -15,6 +15,14 @@ from server.db.models import SessionKind
 from server.live import LiveRoom, RoomDeps
 from server.presence_recorder import PresenceRecorder
 from server.room_chat import ChatLimits, RoomChat
+
+
+class RoomObserver(Protocol):
+    """Told when a room opens and closes (the recording service starts automatic recordings)."""
+
+    def room_opened(self, session_id: int, kind: SessionKind) -> None: ...
+
+    def room_closed(self, session_id: int) -> None: ...
 
 
 class RoomRegistry:
@@ -45,6 +53,7 @@ class RoomRegistry:
         # Lock and removals outlive a room that empties and opens again within the session.
         self._remembered: dict[int, tuple[bool, set[int]]] = {}
         self._lock = asyncio.Lock()
+        self.observers: list[RoomObserver] = []
 
     def get(self, session_id: int) -> LiveRoom | None:
         return self._rooms.get(session_id)
@@ -75,6 +84,8 @@ class RoomRegistry:
                 room.rules.locked, room.rules.removed = locked, removed
                 await room.chat.start()
                 self._rooms[session_id] = room
+                for observer in self.observers:
+                    observer.room_opened(session_id, kind)
             return room
 
     async def _close_empty(self, room: LiveRoom) -> None:
@@ -84,7 +95,12 @@ class RoomRegistry:
             del self._rooms[room.session_id]
             room.retired = True
             self._remembered[room.session_id] = (room.rules.locked, room.rules.removed)
+        self._closed(room.session_id)
         await room.close()
+
+    def _closed(self, session_id: int) -> None:
+        for observer in self.observers:
+            observer.room_closed(session_id)
 
     async def _end_requested(self, room: LiveRoom) -> None:
         await self._record_end(room.session_id)
@@ -94,6 +110,7 @@ class RoomRegistry:
         async with self._lock:
             room = self._rooms.pop(session_id, None)
         if room is not None:
+            self._closed(session_id)
             await room.end()
 
     async def close(self) -> None:

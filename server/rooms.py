@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from server.db.models import Role, SessionKind
 from server.errors import Conflict, Forbidden, NotFound
-from server.tokens import EXAM_KINDS, Grant, RoomClaims
+from server.tokens import EXAM_KINDS, RECORDER_AGENT, Grant, RoomClaims
 
 FLOOR_KINDS = frozenset({SessionKind.LECTURE, SessionKind.COLLOQUIUM})
 
@@ -28,6 +28,11 @@ class Participant:
     hand_order: int | None = None
     has_floor: bool = False
     connected: bool = True
+    agent: str | None = None  # a server-side client (the recorder), not a person
+
+    @property
+    def is_recorder(self) -> bool:
+        return self.agent == RECORDER_AGENT
 
     @property
     def moderates(self) -> bool:
@@ -44,7 +49,7 @@ class Participant:
             "hand_order": self.hand_order,
             "has_floor": self.has_floor,
             "connected": self.connected,
-        }
+        } | ({"agent": self.agent} if self.agent is not None else {})
 
 
 def participant_id_of(person_id: int) -> str:
@@ -66,20 +71,25 @@ class RoomRules:
         """Adds (or returns, on a reconnect) the participant for these claims."""
         if claims.person_id in self.removed:
             raise Forbidden("you were removed from this session by the moderator")
-        existing = self.participants.get(participant_id_of(claims.person_id))
+        pid = claims.agent or participant_id_of(claims.person_id)
+        existing = self.participants.get(pid)
         if existing is not None:
             return existing
-        if self.locked and Grant.MODERATE not in claims.grants:
+        if self.locked and Grant.MODERATE not in claims.grants and claims.agent is None:
             raise Conflict("the room is locked")
         participant = Participant(
-            participant_id_of(claims.person_id),
-            claims.person_id,
-            claims.name,
-            claims.role,
-            claims.grants,
+            pid, claims.person_id, claims.name, claims.role, claims.grants, agent=claims.agent
         )
         self.participants[participant.participant_id] = participant
         return participant
+
+    @property
+    def recording(self) -> bool:
+        """The recorder is in the room: everyone is shown the recording indicator."""
+        return any(p.is_recorder for p in self.participants.values())
+
+    def has_people(self) -> bool:
+        return any(p.agent is None for p in self.participants.values())
 
     def drop(self, participant_id: str) -> None:
         self.participants.pop(participant_id, None)
@@ -101,7 +111,9 @@ class RoomRules:
             return False
         if self.kind in EXAM_KINDS and publisher.role == Role.STUDENT:
             # Exam: a student's camera and screen go to proctors and the tutor only.
-            return Grant.PROCTOR in subscriber.grants or subscriber.moderates
+            return (
+                Grant.PROCTOR in subscriber.grants or subscriber.moderates or subscriber.is_recorder
+            )
         return True
 
     def pairs(self) -> set[tuple[str, str]]:
@@ -158,6 +170,7 @@ class RoomRules:
             "session_id": self.session_id,
             "kind": self.kind.value,
             "locked": self.locked,
+            "recording": self.recording,
             "hands": self.hands() if self.sees_roster(viewer) else [],
             "participants": [p.public() for p in shown],
         }

@@ -8,7 +8,9 @@ from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
 from server import signaling
-from server.api import attendance, auth, catalog, chat, health, people, sessions
+from server.api import attendance, auth, catalog, chat, grades, health, people, sessions
+from server.api.offline import offline_routes
+from server.api.recordings import recording_routes
 
 FRONTEND = Path(__file__).resolve().parent.parent / "frontend"
 
@@ -58,6 +60,9 @@ def api_routes() -> list[BaseRoute]:
         *attendance.attendance_routes(),
         Route("/api/sessions/{id:int}/chat", chat.history, methods=["GET"]),
         Route("/api/sessions/{id:int}/chat/export", chat.export, methods=["GET"]),
+        *offline_routes(),
+        *recording_routes(),
+        *grades.grades_routes(),
     ]
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -16,9 +16,13 @@ from server.catalog import CatalogService
 from server.chat import ChatService
 from server.db.engine import make_engine, make_sessionmaker
 from server.directory import DirectoryService
+from server.grades_services import GradeServices, build_grades
+from server.offline import OfflineServices, build_offline
 from server.passwords import PasswordService
 from server.presence_recorder import PresenceRecorder
 from server.ratelimit import FailureLimiter
+from server.recording import RecordingService
+from server.recording_access import RecordingAccess
 from server.registry import RoomRegistry
 from server.room_chat import ChatLimits
 from server.schedule import ScheduleService
@@ -42,8 +46,14 @@ class Services:
     rooms: RoomRegistry
     attendance: AttendanceService
     chat: ChatService
+    offline: OfflineServices
+    recordings: RecordingService = field(init=False)
+    recording_access: RecordingAccess = field(init=False)
+    grades: GradeServices = field(init=False)
 
     async def close(self) -> None:
+        await self.recordings.close()
+        await self.offline.close()
         await self.rooms.close()
         await self.bus.close()
         await self.engine.dispose()
@@ -60,8 +70,12 @@ def build_services(settings: Settings, bus: Bus) -> Services:
     limiter = FailureLimiter(settings.login_max_failures, settings.login_window_seconds)
     schedule = ScheduleService(sessions)
     chat = ChatService(sessions, bus)
-    attendance = AttendanceService(sessions, settings.attendance_grace_seconds)
-    return Services(
+    attendance = AttendanceService(
+        sessions,
+        settings.attendance_grace_seconds,
+        heartbeat_seconds=settings.heartbeat_seconds,
+    )
+    services = Services(
         settings=settings,
         engine=engine,
         bus=bus,
@@ -84,7 +98,14 @@ def build_services(settings: Settings, bus: Bus) -> Services:
             settings.heartbeat_seconds,
         ),
         chat=chat,
+        offline=build_offline(settings, sessions, bus),
     )
+    services.recordings = RecordingService(
+        sessions, settings, services.room_tokens, services.rooms, schedule
+    )
+    services.recording_access = RecordingAccess(sessions, settings.recordings_dir, chat)
+    services.grades = build_grades(settings, sessions)
+    return services
 
 
 def media_config(ice: IceSettings) -> MediaConfig:

@@ -66,6 +66,16 @@ class Settings:
     chat_burst: int = 10
     heartbeat_seconds: int = 30
     attendance_grace_seconds: int = 60
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_from: str = "sabaq@localhost"
+    upload_expiry_hours: int = 24
+    inbox_keepalive_seconds: int = 15
+    recording_retention_days: int = 365
+    recording_max_bytes: int | None = None
+    recording_segment_seconds: int = 4
+    recording_auto: bool = True
+    recorder_signal_url: str | None = None
 
     @property
     def secure_cookies(self) -> bool:
@@ -108,6 +118,17 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         chat_burst=_int(source, "CHAT_BURST", 10, 1, 10000),
         heartbeat_seconds=_int(source, "HEARTBEAT_SECONDS", 30, 1, 300),
         attendance_grace_seconds=_int(source, "ATTENDANCE_GRACE_SECONDS", 60, 0, 3600),
+        smtp_host=source.get("SMTP_HOST") or None,
+        smtp_port=_int(source, "SMTP_PORT", 25, 1, 65535),
+        smtp_from=source.get("SMTP_FROM") or "sabaq@localhost",
+        upload_expiry_hours=_int(source, "UPLOAD_EXPIRY_HOURS", 24, 1, 24 * 30),
+        inbox_keepalive_seconds=_int(source, "INBOX_KEEPALIVE_SECONDS", 15, 1, 300),
+        recording_retention_days=_int(source, "RECORDING_RETENTION_DAYS", 365, 0, 36500),
+        recording_max_bytes=_int(source, "RECORDING_MAX_BYTES", 0, 0, 1 << 50) or None,
+        recording_segment_seconds=_int(source, "RECORDING_SEGMENT_SECONDS", 4, 1, 60),
+        # Midterms and exams record themselves; test runs opt in (RECORDING_AUTO=1).
+        recording_auto=_flag(source, "RECORDING_AUTO", environment != "test"),
+        recorder_signal_url=source.get("RECORDER_SIGNAL_URL") or None,
     )
 
 
@@ -122,6 +143,15 @@ def _int(source: Mapping[str, str], name: str, default: int, low: int, high: int
     if not low <= value <= high:
         raise ConfigError(f"{name} must be between {low} and {high}, got {value}")
     return value
+
+
+def _flag(source: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = source.get(name, "")
+    if raw == "":
+        return default
+    if raw not in ("0", "1", "true", "false", "yes", "no"):
+        raise ConfigError(f"{name} must be 1 or 0, got {raw!r}")
+    return raw in ("1", "true", "yes")
 
 
 def _choice(source: Mapping[str, str], name: str, allowed: tuple[str, ...], default: str) -> str:

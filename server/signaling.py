@@ -114,6 +114,9 @@ async def _join(
     if not isinstance(first, JoinMessage):
         raise BadRequest("the first message must be join")
     claims = services.room_tokens.verify(first.token, session_id)
+    services.recordings.learn_address(websocket.scope.get("server"))
+    if claims.agent is not None and services.rooms.get(session_id) is None:
+        raise Conflict("there is no live room to record")  # an agent never opens a room
     session = await services.schedule.find(session_id)
     if session.status in ("ended", "cancelled"):
         raise Conflict(f"the session is {session.status}")

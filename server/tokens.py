@@ -27,6 +27,11 @@ class Grant(enum.StrEnum):
 
 
 EXAM_KINDS = frozenset({SessionKind.MIDTERM, SessionKind.EXAM})
+# Server-side clients (the recorder) carry an ``agent`` claim and person id 0, which no person
+# has; they may only subscribe.
+RECORDER_AGENT = "recorder"
+AGENT_PERSON_ID = 0
+AGENT_GRANTS = frozenset({Grant.SUBSCRIBE})
 EVERYONE_PUBLISHES = frozenset({SessionKind.CONSULTATION, SessionKind.PRACTICAL})
 
 
@@ -41,6 +46,7 @@ class RoomClaims:
     grants: frozenset[Grant]
     expires_at: int
     token_id: str
+    agent: str | None = None
 
 
 def grants_for(role: Role, kind: SessionKind, is_session_tutor: bool) -> frozenset[Grant]:
@@ -98,6 +104,17 @@ class RoomTokens:
             grants=sorted(grant.value for grant in grants),
         )
 
+    def issue_for_recorder(self, session_id: int) -> tuple[str, int]:
+        """A token for the recorder process: subscribe only, never a person's identity."""
+        return self.issue(
+            sub=str(AGENT_PERSON_ID),
+            sid=session_id,
+            role=Role.STAFF.value,
+            name="Recorder",
+            grants=[Grant.SUBSCRIBE.value],
+            agent=RECORDER_AGENT,
+        )
+
     def verify(self, token: str, session_id: int) -> RoomClaims:
         """Checks signature, algorithm, audience, issuer, expiry and that it names this room."""
         try:
@@ -120,6 +137,9 @@ class RoomTokens:
             raise NotAuthenticated("room token is for another session")
         try:
             grants = frozenset(Grant(str(g)) for g in body["grants"])  # type: ignore[attr-defined]
+            agent = body.get("agent")
+            if agent is not None and (agent != RECORDER_AGENT or not grants <= AGENT_GRANTS):
+                raise ValueError("unknown agent or grants beyond subscribe")
             return RoomClaims(
                 person_id=int(str(body["sub"])),
                 session_id=session_id,
@@ -128,6 +148,7 @@ class RoomTokens:
                 grants=grants,
                 expires_at=int(str(body["exp"])),
                 token_id=str(body["jti"]),
+                agent=None if agent is None else str(agent),
             )
         except (KeyError, ValueError, TypeError):
             raise NotAuthenticated("room token is missing claims") from None

@@ -9,12 +9,14 @@ import "./components/sign-in.js";
 import "./components/schedule-view.js";
 import "./components/lobby-view.js";
 import "./components/room-view.js";
+import "./components/attendance-view.js";
 
 const PAGES = {
   signin: { tag: "sabaq-sign-in", title: "signin.title", public: true },
   home: { tag: "sabaq-schedule", title: "schedule.title" },
   lobby: { tag: "sabaq-lobby", title: "lobby.title" },
   room: { tag: "sabaq-room", title: "room.title" },
+  attendance: { tag: "sabaq-attendance", title: "attendance.page_title" },
   notfound: { tag: "sabaq-schedule", title: "schedule.title" },
 };
 

@@ -1,10 +1,11 @@
-// Hash routes (#/, #/signin, #/lobby/12, #/room/12): no server route is needed.
+// Hash routes (#/, #/signin, #/lobby/12, #/room/12, #/attendance/12): no server route is needed.
 
 const ROUTES = [
   [/^#?\/?$/, "home"],
   [/^#\/signin$/, "signin"],
   [/^#\/lobby\/(\d+)$/, "lobby"],
   [/^#\/room\/(\d+)$/, "room"],
+  [/^#\/attendance\/(\d+)$/, "attendance"],
 ];
 
 export function currentRoute() {

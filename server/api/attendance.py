@@ -92,10 +92,11 @@ async def session_attendance(request: Request) -> Response:
     chosen, found = _format(request), services(request)
     report = await found.attendance.session_report(who, path_id(request))
     now, tz = found.attendance.now(), _zone(request, who)
+    labels = (await found.schedule.labels([report.session.id])).get(report.session.id)
     return _answer(
         chosen,
         tz,
-        lambda: shapes.session_report(report, tz, now),
+        lambda: shapes.session_report(report, tz, now, labels),
         lambda zone: session_tables(report, zone),
         f"attendance-session-{report.session.id}",
     )

@@ -19,6 +19,7 @@ from server.attendance_reports import (
 from server.attendance_rules import Policy
 from server.clock import iso_local, iso_utc
 from server.db.models import ScheduledSession
+from server.schedule import SessionLabels
 
 
 def policy(item: Policy) -> dict[str, Any]:
@@ -68,10 +69,15 @@ def row(item: Row, tz: zoneinfo.ZoneInfo) -> dict[str, Any]:
     }
 
 
-def session_report(report: SessionReport, tz: zoneinfo.ZoneInfo, now: datetime) -> dict[str, Any]:
+def session_report(
+    report: SessionReport,
+    tz: zoneinfo.ZoneInfo,
+    now: datetime,
+    labels: SessionLabels | None = None,
+) -> dict[str, Any]:
     window = report.window
     return {
-        "session": views.session(report.session, tz, now),
+        "session": views.session(report.session, tz, now, labels),
         "window": {
             **_times(tz, start=window.start, end=window.end),
             "final": window.final,

@@ -25,6 +25,7 @@ EXPORT_COLUMNS = [
     "text",
     "deleted",
     "target_id",
+    "students_may_chat",
 ]
 
 
@@ -74,7 +75,16 @@ def _csv(entries: list[dict[str, object]]) -> bytes:
     writer = csv.DictWriter(buffer, EXPORT_COLUMNS, extrasaction="ignore")
     writer.writeheader()
     for entry in entries:
-        # A leading = + - @ would make a spreadsheet run the text as a formula.
-        text = str(entry["text"])
-        writer.writerow({**entry, "text": "'" + text if text[:1] in "=+-@" else text})
+        cells = {
+            **entry,
+            "text": _inert(entry["text"]),
+            "sender_name": _inert(entry["sender_name"]),
+        }
+        writer.writerow(cells)
     return ("\ufeff" + buffer.getvalue()).encode()
+
+
+def _inert(value: object) -> str:
+    """A leading = + - @ would make a spreadsheet run the cell as a formula."""
+    text = str(value or "")
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text

@@ -94,7 +94,7 @@ def session(
         "join_opens_at": iso_utc(join_opens_at(item)),
         "can_join": joinable(item, now),
         "join_url": f"/api/sessions/{item.id}/join",
-        "room_url": f"/rooms/{item.id}",
+        "room_url": f"/#/room/{item.id}",
         "started_at": iso_utc(item.started_at),
         "ended_at": iso_utc(item.ended_at),
     }

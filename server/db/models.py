@@ -7,12 +7,14 @@ on SQLite and PostgreSQL. Every timestamp is timezone-aware UTC.
 from __future__ import annotations
 
 import enum
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import (
     BigInteger,
     CheckConstraint,
+    Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -337,3 +339,427 @@ class AttendancePolicyRecord(Base):
     absence_threshold_hours: Mapped[int] = mapped_column(Integer)
     updated_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+# --- Off-line mode: uploads, inbox, assignments and submissions ---------------------------------
+
+
+class UploadState(enum.StrEnum):
+    PARTIAL = "partial"
+    COMPLETE = "complete"
+
+
+Size = BigInteger().with_variant(Integer, "sqlite")
+
+
+class Upload(Base):
+    """A file someone sent, streamed in one request or resumed over tus, under a server-made name.
+
+    ``received`` grows while a resumable upload is partial; a complete upload has passed the
+    extension and content checks and carries its SHA-256.
+    """
+
+    __tablename__ = "uploads"
+    __table_args__ = (
+        CheckConstraint(_in("state", UploadState), name="state"),
+        CheckConstraint("received <= length", name="received"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(255))
+    extension: Mapped[str] = mapped_column(String(16))
+    storage_name: Mapped[str] = mapped_column(String(64), unique=True)
+    length: Mapped[int] = mapped_column(Size)
+    received: Mapped[int] = mapped_column(Size, default=0)
+    max_bytes: Mapped[int] = mapped_column(Size)
+    accepted: Mapped[str] = mapped_column(String(300), default="")
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    media_type: Mapped[str] = mapped_column(String(100), default="application/octet-stream")
+    state: Mapped[str] = mapped_column(String(16), default=UploadState.PARTIAL.value)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class ConversationKind(enum.StrEnum):
+    DIRECT = "direct"
+    GROUP = "group"
+
+
+class Conversation(Base):
+    """A thread of inbox messages: two people (direct) or a tutor or staff member and a group;
+    optionally about one course. ``key`` makes starting the same conversation twice find it."""
+
+    __tablename__ = "conversations"
+    __table_args__ = (CheckConstraint(_in("kind", ConversationKind), name="kind"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(100), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    course_id: Mapped[int | None] = mapped_column(ForeignKey("courses.id", ondelete="SET NULL"))
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("study_groups.id", ondelete="SET NULL"))
+    created_by: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_message_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class ConversationMember(Base):
+    """A person who reads and writes a conversation."""
+
+    __tablename__ = "conversation_members"
+    conversation_id: Mapped[int] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), primary_key=True
+    )
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("people.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class InboxMessage(Base):
+    """One message, stored once per sender and client idempotency key; ``folded`` is the
+    casefolded text that search compares with (SQLite's LIKE folds ASCII only)."""
+
+    __tablename__ = "inbox_messages"
+    __table_args__ = (UniqueConstraint("sender_id", "idempotency_key"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), index=True
+    )
+    sender_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    text: Mapped[str] = mapped_column(String())
+    folded: Mapped[str] = mapped_column(String())
+    idempotency_key: Mapped[str] = mapped_column(String(64))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class InboxMessageFile(Base):
+    """A file attached to a message, with its name and size as they were sent."""
+
+    __tablename__ = "inbox_message_files"
+    message_id: Mapped[int] = mapped_column(
+        ForeignKey("inbox_messages.id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    upload_id: Mapped[int] = mapped_column(ForeignKey("uploads.id"), index=True)
+
+
+class InboxCounter(Base):
+    """The last ``seq`` of a person's inbox stream; its row lock orders concurrent deliveries."""
+
+    __tablename__ = "inbox_counters"
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("people.id", ondelete="CASCADE"), primary_key=True
+    )
+    last_seq: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class InboxDelivery(Base):
+    """A message in one person's inbox stream, numbered per person, so "since N" misses nothing;
+    ``read_at`` is that person's read receipt (set at once for the sender's own copy)."""
+
+    __tablename__ = "inbox_deliveries"
+    __table_args__ = (
+        UniqueConstraint("person_id", "message_id"),
+        Index("ix_inbox_deliveries_person_conversation", "person_id", "conversation_id"),
+    )
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("people.id", ondelete="CASCADE"), primary_key=True
+    )
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    message_id: Mapped[int] = mapped_column(
+        ForeignKey("inbox_messages.id", ondelete="CASCADE"), index=True
+    )
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class Assignment(Base):
+    """Work a tutor sets for one course and group: due time, points, accepted file types."""
+
+    __tablename__ = "assignments"
+    __table_args__ = (
+        CheckConstraint("max_points BETWEEN 1 AND 100", name="max_points"),
+        CheckConstraint("max_file_bytes > 0", name="max_file_bytes"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"), index=True)
+    group_id: Mapped[int] = mapped_column(
+        ForeignKey("study_groups.id", ondelete="CASCADE"), index=True
+    )
+    tutor_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    instructions: Mapped[str] = mapped_column(String(), default="")
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    max_points: Mapped[int] = mapped_column(Integer, default=100)
+    accepted_types: Mapped[str] = mapped_column(String(300))
+    max_file_bytes: Mapped[int] = mapped_column(Size)
+    late_accepted: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class AssignmentFile(Base):
+    """A file the tutor attached to an assignment."""
+
+    __tablename__ = "assignment_files"
+    assignment_id: Mapped[int] = mapped_column(
+        ForeignKey("assignments.id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    upload_id: Mapped[int] = mapped_column(ForeignKey("uploads.id"), index=True)
+
+
+class Submission(Base):
+    """One student's work on one assignment: the draft and how many final versions exist.
+
+    Its row is what concurrent final submits of the same student take in turn.
+    """
+
+    __tablename__ = "submissions"
+    __table_args__ = (UniqueConstraint("assignment_id", "student_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(
+        ForeignKey("assignments.id", ondelete="CASCADE"), index=True
+    )
+    student_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    draft_text: Mapped[str] = mapped_column(String(), default="")
+    draft_uploads: Mapped[str] = mapped_column(String(), default="[]")
+    draft_saved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    versions: Mapped[int] = mapped_column(Integer, default=0)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    late: Mapped[bool] = mapped_column(default=False)
+
+
+class SubmissionVersion(Base):
+    """A final submission; every one is kept. ``idempotency_key`` (per student) is what makes a
+    resent submit return this version instead of making another."""
+
+    __tablename__ = "submission_versions"
+    __table_args__ = (
+        UniqueConstraint("submission_id", "number"),
+        UniqueConstraint("student_id", "idempotency_key"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(
+        ForeignKey("submissions.id", ondelete="CASCADE"), index=True
+    )
+    student_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(String(), default="")
+    idempotency_key: Mapped[str] = mapped_column(String(64))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    late: Mapped[bool] = mapped_column(default=False)
+
+
+class SubmissionFile(Base):
+    """A file of a final version, with the name, size and SHA-256 its receipt shows."""
+
+    __tablename__ = "submission_files"
+    version_id: Mapped[int] = mapped_column(
+        ForeignKey("submission_versions.id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    upload_id: Mapped[int] = mapped_column(ForeignKey("uploads.id"), index=True)
+    name: Mapped[str] = mapped_column(String(255))
+    size: Mapped[int] = mapped_column(Size)
+    sha256: Mapped[str] = mapped_column(String(64))
+
+
+class RecordingStatus(enum.StrEnum):
+    RECORDING = "recording"
+    PROCESSING = "processing"
+    READY = "ready"
+    FAILED = "failed"
+    EXPIRED = "expired"
+
+
+class Recording(Base):
+    """One capture run of a session (start to stop), then its processing into playable files.
+
+    ``folder`` is relative to RECORDINGS_DIR and made by the server; ``media_started_at`` is the
+    wall-clock time of the published files' first second (for placing chat on the timeline).
+    """
+
+    __tablename__ = "recordings"
+    __table_args__ = (
+        CheckConstraint(_in("status", RecordingStatus), name="status"),
+        CheckConstraint("progress BETWEEN 0 AND 100", name="progress"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("scheduled_sessions.id", ondelete="CASCADE"), index=True
+    )
+    status: Mapped[str] = mapped_column(String(16), default=RecordingStatus.RECORDING.value)
+    automatic: Mapped[bool] = mapped_column(default=False)
+    started_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    folder: Mapped[str] = mapped_column(String(200), default="")
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    stop_reason: Mapped[str | None] = mapped_column(String(32))
+    phase: Mapped[str | None] = mapped_column(String(16))
+    progress: Mapped[int] = mapped_column(Integer, default=0)
+    failure: Mapped[str | None] = mapped_column(String(500))
+    media_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    duration_seconds: Mapped[float | None] = mapped_column(Float)
+
+
+class RecordingFile(Base):
+    """A playable file of a recording: the lecture, or one exam student's camera and screen."""
+
+    __tablename__ = "recording_files"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    recording_id: Mapped[int] = mapped_column(
+        ForeignKey("recordings.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(16))
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    duration_seconds: Mapped[float] = mapped_column(Float, default=0)
+    size_bytes: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+# --- Grades: graded items, grades and their history, control plans, grade sheets ---------------
+
+
+class GradeKind(enum.StrEnum):
+    ASSIGNMENT = "assignment"
+    TEST = "test"
+    COLLOQUIUM = "colloquium"
+    PRACTICAL = "practical"
+    MIDTERM = "midterm"
+    FINAL_EXAM = "final_exam"
+    OTHER = "other"
+
+
+class GradeSource(enum.StrEnum):
+    API = "api"
+    GRADEBOOK = "gradebook"
+    SUBMISSION = "submission"
+
+
+class SheetStatus(enum.StrEnum):
+    OPEN = "open"
+    SIGNED = "signed"
+
+
+class SheetAction(enum.StrEnum):
+    SIGNED = "signed"
+    REOPENED = "reopened"
+    REFUSED = "refused"
+
+
+class ControlPlan(Base):
+    """How a course's final mark is formed for one group: the admission rating's share (the
+    exam takes the rest) and the admission rating needed to sit the exam. Its row is also the
+    lock that orders grading and signing within the course and group."""
+
+    __tablename__ = "control_plans"
+    __table_args__ = (
+        CheckConstraint("admission_percent BETWEEN 0 AND 100", name="admission_percent"),
+        CheckConstraint("admission_min BETWEEN 0 AND 100", name="admission_min"),
+    )
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id"), primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("study_groups.id"), primary_key=True)
+    admission_percent: Mapped[int] = mapped_column(Integer, default=60)
+    admission_min: Mapped[int] = mapped_column(Integer, default=50)
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class GradeItem(Base):
+    """Something graded on the 100-point scale for one course and group: a task, a test, a
+    colloquium answer, a midterm control (РК) or the final exam; optionally an assignment's."""
+
+    __tablename__ = "grade_items"
+    __table_args__ = (
+        CheckConstraint(_in("kind", GradeKind), name="kind"),
+        UniqueConstraint("assignment_id"),
+        Index("ix_grade_items_course_group", "course_id", "group_id", "held_on"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id"))
+    group_id: Mapped[int] = mapped_column(ForeignKey("study_groups.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    title: Mapped[str] = mapped_column(String(200))
+    held_on: Mapped[date] = mapped_column(Date)
+    assignment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("assignments.id", ondelete="SET NULL")
+    )
+    created_by: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Grade(Base):
+    """A student's points on a grade item, in tenths (0..1000), with feedback; students see it
+    once ``released_at`` is set."""
+
+    __tablename__ = "grades"
+    __table_args__ = (
+        UniqueConstraint("item_id", "student_id"),
+        CheckConstraint("tenths BETWEEN 0 AND 1000", name="tenths"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("grade_items.id"))
+    student_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    tenths: Mapped[int] = mapped_column(Integer)
+    feedback: Mapped[str] = mapped_column(String(2000), default="")
+    submission_id: Mapped[int | None] = mapped_column(
+        ForeignKey("submissions.id", ondelete="SET NULL")
+    )
+    graded_by: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    graded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    released_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class GradeChange(Base):
+    """One change of a grade: who, when, the old and new value and feedback, why, by which
+    path. Append-only: the first grading is a change from nothing."""
+
+    __tablename__ = "grade_changes"
+    __table_args__ = (CheckConstraint(_in("source", GradeSource), name="source"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    grade_id: Mapped[int] = mapped_column(ForeignKey("grades.id"), index=True)
+    old_tenths: Mapped[int | None] = mapped_column(Integer)
+    new_tenths: Mapped[int] = mapped_column(Integer)
+    old_feedback: Mapped[str | None] = mapped_column(String(2000))
+    new_feedback: Mapped[str] = mapped_column(String(2000))
+    reason: Mapped[str] = mapped_column(String(500), default="")
+    source: Mapped[str] = mapped_column(String(16))
+    changed_by: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class GradeSheet(Base):
+    """The grade sheet (ведомость) of one control (a midterm or the final exam item). Signing
+    stores what was signed (``snapshot``, JSON) and freezes the grades it covers."""
+
+    __tablename__ = "grade_sheets"
+    __table_args__ = (
+        CheckConstraint(_in("status", SheetStatus), name="status"),
+        UniqueConstraint("item_id"),
+        Index("ix_grade_sheets_course_group", "course_id", "group_id"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("grade_items.id"))
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id"))
+    group_id: Mapped[int] = mapped_column(ForeignKey("study_groups.id"))
+    status: Mapped[str] = mapped_column(String(16), default=SheetStatus.OPEN.value)
+    examiner_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    signed_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    snapshot: Mapped[str | None] = mapped_column(String())
+
+
+class GradeSheetEvent(Base):
+    """The audit trail of a sheet: signed (with what was signed), re-opened (with the reason)
+    and every refused attempt to change what it froze. Append-only."""
+
+    __tablename__ = "grade_sheet_events"
+    __table_args__ = (CheckConstraint(_in("action", SheetAction), name="action"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sheet_id: Mapped[int] = mapped_column(ForeignKey("grade_sheets.id"), index=True)
+    action: Mapped[str] = mapped_column(String(16))
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    detail: Mapped[str] = mapped_column(String(500), default="")
+    snapshot: Mapped[str | None] = mapped_column(String())

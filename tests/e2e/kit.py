@@ -25,6 +25,8 @@ from tests.integration.server.signal_kit import free_port
 from tests.integration.server.signal_kit import open_now as signal_open_now
 
 ROOT = Path(__file__).resolve().parents[2]
+# Every step's screenshot goes here (data/ is git-ignored); SABAQ_E2E_SHOTS chooses another folder.
+SHOTS = Path(os.environ.get("SABAQ_E2E_SHOTS") or ROOT / "data" / "e2e-shots")
 BUNDLES = {
     code: json.loads((ROOT / f"frontend/i18n/{code}.json").read_text())
     for code in ("kk", "ru", "en")
@@ -148,6 +150,14 @@ def wait_for(predicate: Callable[[], Any], timeout: float = 15, interval: float 
         if time.monotonic() > deadline:
             raise AssertionError(f"condition not met within {timeout} s (last value {value!r})")
         time.sleep(interval)
+
+
+def shoot(page: Page, name: str, *, full_page: bool = False) -> Path:
+    """Writes the page as ``<SHOTS>/<name>.png``, the test artefact of one step."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    path = SHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=full_page)
+    return path
 
 
 def audit(page: Page) -> list[dict[str, Any]]:

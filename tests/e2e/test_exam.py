@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import BrowserContext, Playwright
 
-from tests.e2e.kit import BUNDLES, LiveServer, launch, open_now, sign_in, wait_for
+from tests.e2e.kit import BUNDLES, LiveServer, launch, open_now, shoot, sign_in, wait_for
 
 pytestmark = pytest.mark.browser
-SHOTS = os.environ.get("SABAQ_E2E_SHOTS")
 
 
 @pytest.fixture(scope="module")
@@ -61,14 +59,14 @@ def test_the_proctor_sees_every_students_camera_and_screen(
         for label in ("camera", "screen"):
             wait_for(lambda p=participant, lb=label: video_width(proctor, f"video-{p}-{lb}") > 0)
     assert proctor.pages[0].get_by_test_id("stage").get_attribute("data-layout") == "proctor"
-    if SHOTS:
-        proctor.pages[0].screenshot(path=str(Path(SHOTS) / "exam-proctor.png"))
+    shoot(proctor.pages[0], "exam-proctor")
     for login, participant in students.items():
         page = browsers[login].pages[0]
         assert page.locator("video[data-testid^=video-p]").count() == 0, "students see nobody"
         assert video_width(browsers[login], "local-video-screen") > 0
         other = next(p for p in students.values() if p != participant)
         assert page.get_by_test_id(f"participant-{other}").count() == 0
+        shoot(page, f"exam-{login}")
     wanted = {(p, label) for p in students.values() for label in ("camera", "screen")}
 
     def received() -> set[tuple[str, str]]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -11,10 +10,18 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import BrowserContext, Page, Playwright
 
-from tests.e2e.kit import BUNDLES, LiveServer, audit, launch, sign_in, sign_out, wait_for
+from tests.e2e.kit import (
+    BUNDLES,
+    LiveServer,
+    audit,
+    launch,
+    shoot,
+    sign_in,
+    sign_out,
+    wait_for,
+)
 
 pytestmark = pytest.mark.browser
-SHOTS = os.environ.get("SABAQ_E2E_SHOTS")
 ALMATY = ZoneInfo("Asia/Almaty")
 
 
@@ -69,6 +76,7 @@ def test_each_role_sees_its_own_schedule(
     # Only the first lecture of each group is open now (its window opens 10 minutes early).
     assert page.locator("li[data-testid^=session-] button:enabled").count() == open_now
     assert "GMT+5" in page.get_by_test_id("zone-note").inner_text()
+    shoot(page, f"pages-schedule-{login}")
 
 
 def test_times_are_shown_in_the_persons_zone(page: Page, live: LiveServer) -> None:
@@ -86,6 +94,7 @@ def test_a_wrong_password_is_refused_with_a_message(page: Page, live: LiveServer
     error = page.get_by_test_id("signin-error")
     wait_for(lambda: error.inner_text() == BUNDLES["kk"]["signin.wrong"])
     assert error.get_attribute("role") == "alert"
+    shoot(page, "pages-signin-wrong-password")
 
 
 def test_switching_language_changes_strings_and_is_remembered(page: Page, live: LiveServer) -> None:
@@ -101,6 +110,7 @@ def test_switching_language_changes_strings_and_is_remembered(page: Page, live: 
         wait_for(lambda c=code: heading.inner_text() == BUNDLES[c]["schedule.title"])
         assert join.inner_text() == BUNDLES[code]["schedule.join"]
         assert page.locator("html").get_attribute("lang") == code
+        shoot(page, f"pages-schedule-{code}")
         wait_for(
             lambda c=code: (
                 page.evaluate("fetch('/api/me').then(r => r.json())")["person"]["locale"] == c
@@ -145,8 +155,9 @@ def test_the_lobby_previews_and_explains_a_refused_camera(page: Page, live: Live
     page.get_by_test_id("audio-only").check()
     wait_for(lambda: preview.is_hidden())
     page.get_by_test_id("audio-only").uncheck()
-    if SHOTS:
-        page.screenshot(path=str(Path(SHOTS) / "lobby.png"))
+    wait_for(lambda: page.evaluate("(v) => v.videoWidth", preview.element_handle()) > 0)
+    assert audit(page) == []
+    shoot(page, "pages-lobby")
     # A refusal: the browser says NotAllowedError, the lobby says what to do.
     page.evaluate(
         """() => { navigator.mediaDevices.getUserMedia = () =>
@@ -161,6 +172,7 @@ def test_the_lobby_previews_and_explains_a_refused_camera(page: Page, live: Live
     )
     page.get_by_test_id("audio-only").uncheck()
     wait_for(lambda: message.inner_text() == BUNDLES["kk"]["lobby.error_no_device"])
+    shoot(page, "pages-lobby-no-device")
     assert page.get_by_test_id("lobby-join").is_enabled()
     page.get_by_test_id("lobby-back").click()
     page.get_by_test_id("schedule-today").wait_for()
@@ -172,12 +184,10 @@ def test_sign_in_and_schedule_pages_pass_the_accessibility_audit(
     page.goto(f"{live.base_url}/#/signin")
     page.get_by_test_id("signin-submit").wait_for()
     assert audit(page) == []
-    if SHOTS:
-        page.screenshot(path=str(Path(SHOTS) / "signin.png"))
+    shoot(page, "pages-signin")
     sign_in(page, live.base_url, "tutor.akhmetova")
     assert audit(page) == []
-    if SHOTS:
-        page.screenshot(path=str(Path(SHOTS) / "schedule.png"), full_page=True)
+    shoot(page, "pages-schedule", full_page=True)
 
 
 def test_the_schedule_is_operable_by_keyboard(page: Page, live: LiveServer) -> None:
@@ -204,3 +214,4 @@ def test_the_schedule_is_operable_by_keyboard(page: Page, live: LiveServer) -> N
     assert outline != "none", "focus is visible"
     page.keyboard.press("Enter")
     page.get_by_test_id("lobby-join").wait_for()
+    shoot(page, "pages-keyboard-lobby")

@@ -1,10 +1,14 @@
-// The live room page: wires a RoomSession to the stage, the panel and the controls.
+// The live room page: wires a RoomSession to the stage, the side panels (participants, chat,
+// attendance) and the controls.
 
 import { api } from "../api.js";
+import { currentPerson } from "../auth.js";
 import { h } from "../dom.js";
 import { has, t, tr } from "../i18n.js";
 import { loadPrefs, takeHandedStream } from "../prefs.js";
 import { go } from "../router.js";
+import { AttendancePanel, downloadLinks } from "../room/attendance-panel.js";
+import { ChatPanel } from "../room/chat-panel.js";
 import { Controls } from "../room/controls.js";
 import { ParticipantsPanel } from "../room/participants-panel.js";
 import { RoomSession } from "../room/session.js";
@@ -13,12 +17,18 @@ import { Stage } from "../room/tiles.js";
 
 const QUALITY_EVERY_MS = 2000;
 const LOG_LIMIT = 50;
+const SNIPPET = 160;
+const MANAGERS = new Set(["admin", "staff"]);
 
 class RoomView extends HTMLElement {
   connectedCallback() {
     this.sessionId = Number(this.getAttribute("session-id"));
-    this.session = new RoomSession(this.sessionId, loadPrefs(), takeHandedStream());
-    this.showPeople = window.matchMedia("(min-width: 900px)").matches;
+    this.person = currentPerson();
+    this.session = new RoomSession(this.sessionId, loadPrefs(), takeHandedStream(),
+      this.person?.id ?? null);
+    this.sidePanel = window.matchMedia("(min-width: 900px)").matches ? "people" : null;
+    this.unread = 0;
+    this.canManage = MANAGERS.has(this.person?.role);
     this.build();
     this.wire();
     window.sabaq.stats = () => this.session.stats();
@@ -32,6 +42,8 @@ class RoomView extends HTMLElement {
 
   disconnectedCallback() {
     window.clearInterval(this.timer);
+    this.attendance.stop();
+    this.chatPanel.destroy();
     window.removeEventListener("pagehide", this.onUnload);
     this.session.leave();
     delete window.sabaq.stats;
@@ -50,14 +62,21 @@ class RoomView extends HTMLElement {
     this.stageEl = h("div", { class: "stage", "data-testid": "stage" });
     this.stageEl.setAttribute("aria-labelledby", "stage-heading");
     this.stage = new Stage(this.stageEl, this.session.roster);
-    this.panel = new ParticipantsPanel(this.session);
+    this.panel = new ParticipantsPanel(this.session, (person) => this.writeTo(person));
+    this.chatPanel = new ChatPanel(this.session);
+    this.attendance = new AttendancePanel(this.sessionId);
     this.log = h("ol", { class: "event-log" });
     this.logRegion = h("div", { role: "log", "aria-live": "polite", "aria-labelledby": "events-heading",
       "data-testid": "room-events" }, this.log);
-    this.side = h("aside", { class: "room-side", "data-testid": "room-side" },
+    this.peopleBox = h("div", { class: "side-stack", "data-testid": "people-box" },
       this.panel.el,
       h("section", { class: "side-panel", "aria-labelledby": "events-heading" },
         tr(h("h2", { id: "events-heading" }), "room.activity"), this.logRegion));
+    this.side = h("aside", { class: "room-side", "data-testid": "room-side" },
+      this.peopleBox, this.chatPanel.el, this.attendance.el);
+    // New chat messages are announced here (outside the panels, so also when chat is closed).
+    this.chatAnnouncer = h("div", { class: "visually-hidden", role: "status",
+      "aria-live": "polite", "data-testid": "chat-announcer" });
     this.controls = new Controls(this.handlers());
     this.dialog = this.endDialog();
     this.ended = h("div", { class: "card ended", hidden: true, "data-testid": "room-ended" });
@@ -70,7 +89,7 @@ class RoomView extends HTMLElement {
           tr(h("h2", { id: "stage-heading", class: "visually-hidden" }), "room.stage"),
           this.stageEl),
         this.side),
-      this.controls.el);
+      this.controls.el, this.chatAnnouncer);
     this.append(h("div", { class: "room" }, this.live, this.ended, this.dialog));
     this.refresh();
   }
@@ -82,10 +101,9 @@ class RoomView extends HTMLElement {
       camera: () => s.setCamera(!this.trackOn("camera")),
       screen: () => s.toggleScreen(),
       hand: () => s.raiseHand(!s.roster.self?.hand_raised),
-      people: () => {
-        this.showPeople = !this.showPeople;
-        this.refresh();
-      },
+      people: () => this.toggleSide("people"),
+      chat: () => this.toggleSide("chat"),
+      attendance: () => this.toggleSide("attendance"),
       lock: () => s.moderate(s.roster.locked ? "unlock" : "lock"),
       mute_all: () => s.moderate("mute_all"),
       end: () => this.dialog.showModal(),
@@ -126,6 +144,30 @@ class RoomView extends HTMLElement {
       { name: event.detail.name }));
     s.addEventListener("ended", (event) => this.showEnded(event.detail));
     s.roster.addEventListener("change", (event) => this.onRosterChange(event.detail));
+    s.chat.addEventListener("incoming", (event) => this.onIncoming(event.detail));
+  }
+
+  toggleSide(name) {
+    this.sidePanel = this.sidePanel === name ? null : name;
+    this.refresh();
+  }
+
+  writeTo(person) {
+    this.sidePanel = "chat";
+    this.refresh();
+    this.chatPanel.writeTo(person);
+  }
+
+  onIncoming(entry) {
+    if (this.sidePanel !== "chat") this.unread += 1;
+    const text = entry.text.length > SNIPPET ? `${entry.text.slice(0, SNIPPET)}…` : entry.text;
+    let key = "chat.announce_message";
+    if (entry.kind === "announcement") key = "chat.announce_announcement";
+    else if (entry.recipient_id !== null && entry.recipient_id !== undefined) {
+      key = "chat.announce_private";
+    }
+    this.chatAnnouncer.textContent = t(key, { name: entry.sender_name, text });
+    this.refresh();
   }
 
   trackOn(label) {
@@ -137,18 +179,32 @@ class RoomView extends HTMLElement {
     const roster = this.session.roster;
     tr(this.kind, `kind.${roster.kind}`);
     this.lockBadge.hidden = !roster.locked;
-    this.side.hidden = !this.showPeople;
+    const side = this.sidePanel === "attendance" && !this.canManage ? null : this.sidePanel;
+    this.side.hidden = !side;
+    this.peopleBox.hidden = side !== "people";
+    this.chatPanel.el.hidden = side !== "chat";
+    this.attendance.el.hidden = side !== "attendance";
+    this.attendance.setActive(side === "attendance");
+    if (side === "chat") this.unread = 0;
+    const opened = side === "chat" && this.shownSide !== "chat";
+    this.shownSide = side;
     this.controls.update({
       mic: this.trackOn("microphone"),
       camera: this.trackOn("camera"),
       screen: Boolean(this.session.localTrack("screen")),
       hand: Boolean(roster.self?.hand_raised),
-      people: this.showPeople,
+      people: side === "people",
+      chat: side === "chat",
+      attendance: side === "attendance",
+      canAttend: this.canManage,
+      unread: this.unread,
       locked: roster.locked,
       mayPublish: roster.mayPublish,
       moderator: roster.moderator,
     });
     this.panel.render();
+    this.chatPanel.render();
+    if (opened) this.chatPanel.shown();
     const publisher = this.session.publisher;
     const tracks = {};
     for (const label of ["camera", "microphone", "screen"]) {
@@ -193,7 +249,12 @@ class RoomView extends HTMLElement {
     this.ended.replaceChildren(
       tr(h("h1", { tabindex: "-1" }), `room.ended_${reason}`),
       tr(h("a", { href: "#/", class: "button primary", "data-testid": "back-to-schedule" }),
-        "room.back"));
+        "room.back"),
+      this.canManage ? h("div", { class: "ended-downloads", role: "group",
+        "aria-labelledby": "ended-downloads" },
+      tr(h("p", { id: "ended-downloads" }), "attendance.downloads"),
+      downloadLinks(this.sessionId, { prefix: "ended-" })) : null);
+    this.attendance.stop();
     this.ended.querySelector("h1").focus();
   }
 
@@ -203,6 +264,11 @@ class RoomView extends HTMLElement {
       this.titleEl.textContent = session.title;
       delete this.titleEl.dataset.i18n;
       document.title = `${session.title} — ${t("app.name")}`;
+      this.canManage ||= session.tutor_id === this.person?.id;
+      this.chatPanel.setInfo({ canExport: this.canManage, tutorId: session.tutor_id,
+        tutorName: session.tutor_name, zone: session.local?.timezone });
+      this.attendance.setZone(session.local?.timezone);
+      this.refresh();
     } catch {
       // the generic title stays
     }

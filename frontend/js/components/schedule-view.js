@@ -119,7 +119,20 @@ class ScheduleView extends HTMLElement {
           group ? h("span", {}, group.name) : null,
           tr(h("span", { class: `status status-${session.status}`,
             "data-testid": `session-status-${session.id}` }), `status.${session.status}`))),
-      h("div", { class: "session-action" }, this.action(session, zone, titleId)));
+      h("div", { class: "session-action" }, this.action(session, zone, titleId),
+        this.attendanceLink(session, titleId)));
+  }
+
+  /** The tutor and staff open a live or past session's attendance (roster and downloads). */
+  attendanceLink(session, titleId) {
+    const person = currentPerson();
+    const manages = ["admin", "staff"].includes(person.role) || session.tutor_id === person.id;
+    if (!manages || session.mode !== "online") return null;
+    if (session.status !== "live" && session.status !== "ended") return null;
+    const id = `attendance-link-${session.id}`;
+    return tr(h("a", { id, href: `#/attendance/${session.id}`, class: "attendance-link",
+      "data-testid": `attendance-link-${session.id}`, "aria-describedby": titleId }),
+    "schedule.attendance");
   }
 
   action(session, zone, titleId) {

@@ -1,4 +1,5 @@
-// The room's control bar: microphone, camera, screen, hand, panel, tutor controls, leave.
+// The room's control bar: microphone, camera, screen, hand, side panels (participants, chat with
+// its unread count, attendance), tutor controls, leave.
 
 import { h } from "../dom.js";
 import { tr, trAttr } from "../i18n.js";
@@ -12,7 +13,13 @@ export class Controls {
     this.own = h("div", { class: "controls-own" });
     this.moderation = h("div", { class: "controls-moderation" });
     this.el.append(this.own, this.moderation);
-    for (const name of ["mic", "camera", "screen", "hand", "people"]) this.add(this.own, name);
+    for (const name of ["mic", "camera", "screen", "hand", "people", "chat", "attendance"]) {
+      this.add(this.own, name);
+    }
+    this.unread = h("span", { class: "control-badge", "aria-hidden": "true",
+      "data-testid": "chat-unread", hidden: true });
+    this.unreadText = h("span", { class: "visually-hidden" });
+    this.buttons.chat.append(this.unread, this.unreadText);
     for (const name of ["lock", "mute_all", "end"]) this.add(this.moderation, name);
     this.add(this.el, "leave");
   }
@@ -29,7 +36,8 @@ export class Controls {
     parent.append(button);
   }
 
-  /** state: {mic, camera, screen, hand, people, locked} (booleans), mayPublish, moderator. */
+  /** state: {mic, camera, screen, hand, people, chat, attendance, locked} (booleans),
+   * mayPublish, moderator, canAttend (the attendance roster), unread (a count). */
   update(state) {
     const b = this.buttons;
     // Toggle buttons keep one label; aria-pressed (and the styling) carries the state.
@@ -38,6 +46,17 @@ export class Controls {
     this.toggle(b.screen, state.screen, "room.screen_share");
     this.toggle(b.hand, state.hand, "room.hand_raise");
     this.toggle(b.people, state.people, "room.people");
+    this.toggle(b.chat, state.chat, "room.chat");
+    this.toggle(b.attendance, state.attendance, "room.attendance");
+    b.attendance.hidden = !state.canAttend;
+    const unread = state.unread ?? 0;
+    this.unread.hidden = unread === 0;
+    this.unread.textContent = unread > 99 ? "99+" : String(unread);
+    if (unread) tr(this.unreadText, "chat.unread", { unread });
+    else {
+      this.unreadText.textContent = "";
+      delete this.unreadText.dataset.i18n;
+    }
     this.toggle(b.lock, state.locked, "room.lock");
     tr(b.mute_all.label, "room.mute_all");
     tr(b.end.label, "room.end");

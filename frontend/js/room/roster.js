@@ -41,6 +41,11 @@ export class Roster extends EventTarget {
         this.people = new Map(everyone
           .filter((p) => !hide || p === self || p.role !== "student")
           .map((p) => [p.participant_id, p]));
+        // Older servers send the queue only as room.hands: number the people from it.
+        (message.room.hands ?? []).forEach((id, index) => {
+          const person = this.people.get(id);
+          if (person && person.hand_order == null) person.hand_order = index + 1;
+        });
         break;
       }
       case "participant_joined":
@@ -70,6 +75,19 @@ export class Roster extends EventTarget {
     if (before && before.hand_raised !== participant.hand_raised) {
       this.dispatchEvent(new CustomEvent("hand", { detail: participant }));
     }
+  }
+
+  /** The participant of a person id (chat entries name people by person id). */
+  byPerson(personId) {
+    for (const person of this.people.values()) if (person.person_id === personId) return person;
+    return null;
+  }
+
+  /** Raised hands in the order they went up. */
+  hands() {
+    return [...this.people.values()].filter((p) => p.hand_raised)
+      .sort((a, b) => (a.hand_order ?? Infinity) - (b.hand_order ?? Infinity)
+        || a.name.localeCompare(b.name));
   }
 
   /** People in display order: moderators, then by name. */

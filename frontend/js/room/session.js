@@ -1,8 +1,9 @@
 // One person's presence in a live room: signalling, publishing, receiving and the roster.
 // The view listens to: "state" (connection), "roster", "slots", "local", "muted", "notice",
-// "ended" (detail: reason key).
+// "ended" (detail: reason key). The chat lives in this.chat (a ChatStore with its own events).
 
 import { openMedia, openScreen, stopStream } from "../media.js";
+import { ChatStore } from "./chat.js";
 import { Publisher } from "./publisher.js";
 import { Roster } from "./roster.js";
 import { Signal } from "./signal.js";
@@ -12,13 +13,16 @@ import { Subscriber } from "./subscriber.js";
 const ENDINGS = { 4001: "ended", 4002: "replaced", 4003: "removed" };
 
 export class RoomSession extends EventTarget {
-  constructor(sessionId, prefs, handedStream) {
+  constructor(sessionId, prefs, handedStream, personId) {
     super();
     this.sessionId = sessionId;
     this.prefs = prefs;
     this.handed = handedStream;
     this.roster = new Roster();
     this.signal = new Signal(sessionId);
+    this.chat = new ChatStore(this.signal, personId);
+    this.signal.joinFields = () => this.chat.joinFields();
+    this.signal.addEventListener("join_refused", () => this.chat.reset());
     this.publisher = null;
     this.subscriber = null;
     this.ownTracks = new Map(); // label -> track id
@@ -52,11 +56,18 @@ export class RoomSession extends EventTarget {
     switch (message.type) {
       case "joined":
         this.onJoined(message);
+        this.chat.resendPending();
+        break;
+      case "chat":
+      case "chat_history":
+      case "chat_ack":
+        this.chat.onMessage(message);
         break;
       case "publish_answer":
         this.publisher?.onMessage(message);
         break;
       case "error":
+        if (this.chat.onMessage(message)) break;
         this.publisher?.onMessage(message);
         if (!String(message.ref ?? "").startsWith("publish-")) this.emit("notice", message);
         break;

@@ -15,6 +15,7 @@ export class Signal extends EventTarget {
     this.attempt = 0;
     this.stopped = false;
     this.socket = null;
+    this.joinFields = () => ({}); // extra fields of the join message (the chat cursor)
   }
 
   start() {
@@ -38,7 +39,9 @@ export class Signal extends EventTarget {
     const scheme = window.location.protocol === "https:" ? "wss" : "ws";
     const socket = new WebSocket(`${scheme}://${window.location.host}/rooms/${this.sessionId}/signal`);
     this.socket = socket;
-    socket.addEventListener("open", () => socket.send(JSON.stringify({ type: "join", token })));
+    socket.addEventListener("open", () => socket.send(JSON.stringify({
+      type: "join", token, ...this.joinFields(),
+    })));
     socket.addEventListener("message", (event) => this.receive(socket, event));
     socket.addEventListener("close", (event) => this.closed(socket, event));
   }
@@ -65,8 +68,13 @@ export class Signal extends EventTarget {
     this.socket = null;
     clearInterval(this.pinger);
     if (this.stopped) return;
-    if (FINAL_CODES.has(event.code)) this.finish(event.code, "closed", event.reason);
-    else this.retry();
+    if (FINAL_CODES.has(event.code)) {
+      this.finish(event.code, "closed", event.reason);
+      return;
+    }
+    // 4422: the join was invalid (a stale chat cursor): say so, then try again from scratch.
+    if (event.code === 4422) this.dispatchEvent(new CustomEvent("join_refused"));
+    this.retry();
   }
 
   retry() {

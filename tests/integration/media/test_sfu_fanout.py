@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 
@@ -96,3 +97,49 @@ async def test_mute_stops_forwarding_and_unmute_resumes_at_a_keyframe(harness: H
     frames = bob.frames_of(camera)
     await wait_until(lambda: bob.frames_of(camera) >= frames + 3, timeout=5)
     assert harness.of(m.TrackMuted)[-1] == m.TrackMuted(camera, "alice", False)
+
+
+async def test_a_burst_of_joins_starts_from_shared_keyframes(harness: Harness) -> None:
+    teacher, first = Client(harness, "teacher"), Client(harness, "first")
+    await teacher.join()
+    await first.join()
+    await harness.room.handle(m.Allow("teacher", "first"))
+    camera = (await teacher.publish([(MovingVideoTrack(), "camera")]))["camera"]
+    await wait_until(lambda: first.frames_of(camera) >= 5, timeout=10)
+    forwarder = harness.room.forwarder(camera)
+    requests_before = forwarder.keyframe_requests_sent
+
+    started = time.monotonic()
+    burst = [Client(harness, f"b{i}") for i in range(6)]
+    await asyncio.gather(*(b.join() for b in burst))
+    await asyncio.gather(*(harness.room.handle(m.Allow("teacher", b.id)) for b in burst))
+    for b in burst:
+        await wait_until(lambda b=b: b.frames_of(camera) >= 1, timeout=5)
+    elapsed = time.monotonic() - started
+
+    # every joiner started at a keyframe: replayed from the cache or requested on subscribe,
+    # with at most one upstream request per 300 ms however many joined
+    assert forwarder.keyframe_requests_sent - requests_before <= 1 + elapsed / 0.3
+    assert all(not d.waiting_for_keyframe for d in forwarder.downtracks)
+    assert len(forwarder.downtracks) == 7
+
+
+async def test_routes_changing_while_a_subscription_is_negotiated_end_in_one_consistent_state(
+    harness: Harness,
+) -> None:
+    teacher, assistant, student = (Client(harness, pid) for pid in ("teacher", "ta", "student"))
+    for client in (teacher, assistant, student):
+        await client.join()
+    camera = (await teacher.publish([(MovingVideoTrack(), "camera")]))["camera"]
+    board = (await assistant.publish([(MovingVideoTrack(shade=50), "camera")]))["camera"]
+    # the second Allow lands while the first offer, or its answer, is in flight
+    await asyncio.gather(
+        harness.room.handle(m.Allow("teacher", "student")),
+        harness.room.handle(m.Allow("ta", "student")),
+    )
+    await wait_until(lambda: student.frames_of(camera) >= 3, timeout=10)
+    await wait_until(lambda: student.frames_of(board) >= 3, timeout=10)
+    await harness.room.handle(m.Revoke("ta", "student"))
+    await wait_until(lambda: student.mid_of(board) is None, timeout=5)
+    assert student.mid_of(camera) is not None
+    assert harness.of(m.CommandFailed) == []

@@ -34,13 +34,13 @@ async def test_lost_packets_are_retransmitted_from_the_cache(harness: Harness) -
     wire = downtrack.send
     dropped: set[int] = set()
 
-    async def lossy(data: bytes) -> bool:  # the network between SFU and bob loses 1 in 7
+    def lossy(data: bytes) -> bool:  # the network between SFU and bob loses 1 in 7
         seq = int.from_bytes(data[2:4], "big")
         is_rtcp = 192 <= data[1] <= 223
         if not is_rtcp and seq % 7 == 0 and seq not in dropped:
             dropped.add(seq)
             return True
-        return await wire(data)
+        return wire(data)
 
     downtrack.send = lossy
     frames = bob.frames_of(camera)

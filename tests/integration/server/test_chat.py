@@ -227,3 +227,39 @@ async def test_join_with_chat_since_replays_before_anything_live(
     finally:
         await tutor.close()
         await student.close()
+
+
+async def test_a_resend_is_acknowledged_even_after_student_chat_was_turned_off(
+    base: str, services: Services
+) -> None:
+    session = await open_now(services, "consultation")
+    tutor = await enter(base, session, "tutor.akhmetova")
+    student = await enter(base, session, "student1.1")
+    try:
+        first = await say(student, "stored once", "r-1")
+        await tutor.send({"type": "chat_students", "enabled": False, "nonce": "off"})
+        await student.next("chat", after=1)
+        again = await say(student, "stored once", "r-1")
+        assert again == first
+        assert (await say(student, "a new one", "r-2"))["code"] == "forbidden"
+    finally:
+        await tutor.close()
+        await student.close()
+
+
+async def test_private_messages_need_a_student_and_a_moderator(
+    base: str, services: Services
+) -> None:
+    session = await open_now(services, "consultation")
+    tutor = await enter(base, session, "tutor.akhmetova")
+    staff = await enter(base, session, "staff.karaganda")
+    student = await enter(base, session, "student1.1")
+    try:
+        student_id = student.of("joined")[0]["participant_id"]
+        tutor_id = tutor.of("joined")[0]["participant_id"]
+        assert (await say(staff, "psst", "s-1", to=student_id))["code"] == "forbidden"
+        assert (await say(staff, "psst", "s-2", to=tutor_id))["code"] == "forbidden"
+        assert (await say(tutor, "see me after", "t-1", to=student_id))["type"] == "chat_ack"
+    finally:
+        for client in (tutor, staff, student):
+            await client.close()

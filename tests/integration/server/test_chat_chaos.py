@@ -78,12 +78,13 @@ async def node(
         "CHAT_RATE_PER_SECOND": "1000",
         "CHAT_BURST": "1000",
     }
+    log = (data_dir.parent / f"node-{port}.log").open("w")
     process = subprocess.Popen(
         [sys.executable, "-m", "server", "serve"],
         cwd=ROOT,
         env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=log,
+        stderr=subprocess.STDOUT,
         text=True,
     )
 
@@ -96,9 +97,15 @@ async def node(
         return True
 
     try:
-        await wait_until(listening, timeout=30, interval=0.1)
+        try:
+            await wait_until(listening, timeout=90, interval=0.1)
+        except AssertionError:
+            log.flush()
+            tail = (data_dir.parent / f"node-{port}.log").read_text()[-3000:]
+            raise AssertionError(f"node on {port} did not start; its log ends:\n{tail}") from None
         yield f"127.0.0.1:{port}", process
     finally:
+        log.close()
         if process.poll() is None:
             process.terminate()
             process.wait(timeout=20)

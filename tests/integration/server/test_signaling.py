@@ -297,3 +297,25 @@ async def test_a_subscription_offer_missed_while_disconnected_comes_again_on_res
         await back.close()
     finally:
         await tutor.close()
+
+
+async def test_exam_students_hear_of_a_later_proctor_but_not_of_other_students(
+    base: str, services: Services
+) -> None:
+    session = await open_now(services, "exam")
+    first = await SignalClient.connect(base, session)
+    await first.join(await room_token(base, "student1.1", session))
+    other = await SignalClient.connect(base, session)
+    await other.join(await room_token(base, "student1.2", session))
+    proctor = await SignalClient.connect(base, session)
+    joined = await proctor.join(await room_token(base, "proctor", session))
+    try:
+        heard = await first.next("participant_joined")
+        assert heard["participant"]["participant_id"] == joined["participant_id"]
+        assert [m["participant"]["role"] for m in first.of("participant_joined")] == ["proctor"]
+        await proctor.close()
+        gone = await first.next("participant_left")
+        assert gone["participant_id"] == joined["participant_id"]
+    finally:
+        await first.close()
+        await other.close()

@@ -7,6 +7,7 @@ import inspect
 import subprocess
 import sys
 import threading
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import aioice.ice
@@ -55,7 +56,14 @@ EXPECTED_SIGNATURES: dict[str, tuple[object, list[str]]] = {
     "RTCRtpSender.send": (RTCRtpSender.send, ["self", "parameters"]),
     "RTCRtpSender._handle_rtcp_packet": (RTCRtpSender._handle_rtcp_packet, ["self", "packet"]),
     "RTCRtpSender._send_rtcp": (RTCRtpSender._send_rtcp, ["self", "packets"]),
-    "RTCDtlsTransport._send_rtp": (RTCDtlsTransport._send_rtp, ["self", "data"]),
+    "aioice StunProtocol.datagram_received": (
+        aioice.ice.StunProtocol.datagram_received,
+        ["self", "data", "addr"],
+    ),
+    "aioice DatagramTransport.sendto via StunProtocol.send_data": (
+        aioice.ice.StunProtocol.send_data,
+        ["self", "data", "addr"],
+    ),
     "aiortc decoder_worker": (
         aiortc.rtcrtpreceiver.decoder_worker,
         ["loop", "input_q", "output_q", "decode_error"],
@@ -97,7 +105,11 @@ async def test_private_attributes_exist_on_real_objects(pc: RTCPeerConnection) -
     assert isinstance(hooks.sender_ssrc(sender), int)
     assert isinstance(sender._stream_id, str)
     assert transceiver._codecs == []
-    assert hasattr(RTCDtlsTransport, "_send_rtp")
+    dtls = sender.transport
+    assert isinstance(dtls, RTCDtlsTransport)
+    assert dtls._state is hooks._DtlsState.NEW and hasattr(dtls, "_tx_srtp")
+    connection = dtls.transport._connection
+    assert connection._nominated == {} and connection._protocols == []
     assert callable(receiver._send_rtcp_pli)
     assert hooks.receiver_codecs(receiver) == {}
 
@@ -201,17 +213,109 @@ async def test_hook_sender_reports_parameters_once_and_filters_rtcp(
     assert (ready[0].mime_type, ready[0].clock_rate) == ("video/VP8", 90000)
 
 
-async def test_ice_transports_expose_recv_for_sinks(pc: RTCPeerConnection) -> None:
-    ice = pc.addTransceiver("audio").receiver.transport.transport
-    assert callable(ice._recv)
-    seen: list[bytes] = []
-    hooks.drop_srtp_media(ice, seen.append)
-    assert callable(ice._recv)
-
-
 async def test_send_raw_on_an_unconnected_transport_is_false(pc: RTCPeerConnection) -> None:
     send = hooks.raw_sender(pc.addTransceiver("audio").sender)
-    assert await send(b"\x80" + bytes(11)) is False
+    assert send(b"\x80" + bytes(11)) is False
+
+
+async def _connected_pair(
+    on_rtp: Callable[[hooks.RtpPacket], Awaitable[None]],
+    on_rtcp: Callable[[hooks.AnyRtcpPacket], Awaitable[None]],
+) -> tuple[RTCPeerConnection, RTCPeerConnection, RTCRtpSender, list[hooks.SenderParameters]]:
+    """A (server-like, sendonly placeholder, hooked sender) → B (hooked receiver), on loopback."""
+    a = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+    b = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+    sender = a.addTransceiver(hooks.PlaceholderTrack("video", "t"), direction="sendonly").sender
+    ready: list[hooks.SenderParameters] = []
+
+    async def ignore(packet: hooks.AnyRtcpPacket) -> None:
+        return None
+
+    hooks.hook_sender(sender, ready.append, ignore)
+    await a.setLocalDescription(await a.createOffer())
+    await b.setRemoteDescription(a.localDescription)
+    hooks.hook_receiver(b.getTransceivers()[0].receiver, on_rtp, on_rtcp)
+    await b.setLocalDescription(await b.createAnswer())
+    await a.setRemoteDescription(b.localDescription)
+    for _ in range(500):
+        if ready and a.connectionState == b.connectionState == "connected":
+            break
+        await asyncio.sleep(0.01)
+    assert ready and a.connectionState == "connected"
+    return a, b, sender, ready
+
+
+async def test_raw_sender_protects_and_sends_on_the_selected_ice_pair() -> None:
+    received: list[object] = []
+
+    async def on_packet(packet: object) -> None:
+        received.append(packet)
+
+    with hooks.restrict_host_addresses(["127.0.0.1"]):
+        a, b, sender, ready = await _connected_pair(on_packet, on_packet)
+        try:
+            params = ready[0]
+            send = hooks.raw_sender(sender)
+            rtp = hooks.RtpPacket(
+                payload_type=params.payload_type,
+                sequence_number=7,
+                timestamp=1234,
+                ssrc=params.ssrc,
+                payload=b"\x10" + bytes(30),  # a VP8 descriptor byte, then anything
+            )
+            info = hooks.RtcpSenderInfo(
+                ntp_timestamp=1 << 40, rtp_timestamp=1234, packet_count=1, octet_count=31
+            )
+            report = hooks.RtcpSrPacket(ssrc=params.ssrc, sender_info=info)
+            assert send(rtp.serialize()) is True
+            assert send(bytes(report)) is True
+            for _ in range(200):
+                if len(received) >= 2:
+                    break
+                await asyncio.sleep(0.01)
+            got_rtp = [p for p in received if isinstance(p, hooks.RtpPacket)]
+            got_sr = [p for p in received if isinstance(p, hooks.RtcpSrPacket)]
+            assert [(p.sequence_number, p.timestamp, p.payload) for p in got_rtp] == [
+                (7, 1234, rtp.payload)
+            ]
+            assert [p.sender_info.ntp_timestamp for p in got_sr] == [1 << 40]
+        finally:
+            await a.close()
+            await b.close()
+        assert send(rtp.serialize()) is False  # closed: no route, and its socket is gone
+
+
+async def test_sinks_drop_srtp_media_at_the_socket_and_stay_connected() -> None:
+    decrypted: list[object] = []
+
+    async def on_packet(packet: object) -> None:
+        decrypted.append(packet)
+
+    with hooks.restrict_host_addresses(["127.0.0.1"]):
+        a, b, sender, ready = await _connected_pair(on_packet, on_packet)
+        try:
+            seen: list[bytes] = []
+            ice = b.getTransceivers()[0].receiver.transport.transport
+            assert hooks.drop_srtp_datagrams(ice, seen.append) == 1
+            send = hooks.raw_sender(sender)
+            for seq in range(5):
+                rtp = hooks.RtpPacket(
+                    payload_type=ready[0].payload_type,
+                    sequence_number=seq,
+                    ssrc=ready[0].ssrc,
+                    payload=b"\x10" + bytes(30),
+                )
+                assert send(rtp.serialize())
+            for _ in range(200):
+                if len(seen) >= 5:
+                    break
+                await asyncio.sleep(0.01)
+            assert [int.from_bytes(d[2:4], "big") for d in seen] == [0, 1, 2, 3, 4]
+            assert not any(isinstance(p, hooks.RtpPacket) for p in decrypted)
+            assert b.connectionState == "connected"
+        finally:
+            await a.close()
+            await b.close()
 
 
 async def test_placeholder_track_never_yields_a_frame() -> None:

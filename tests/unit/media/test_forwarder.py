@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 
 from media.aiortc_hooks import (
@@ -45,7 +46,7 @@ class Wire:
     rtcp: list[object] = field(default_factory=list)
     raw: list[bytes] = field(default_factory=list)
 
-    async def send(self, data: bytes) -> bool:
+    def send(self, data: bytes) -> bool:
         if 192 <= data[1] <= 223:
             self.rtcp += parse_rtcp(data)
         else:
@@ -255,6 +256,7 @@ async def test_a_subscriber_joining_later_gets_the_last_sender_report_with_its_f
     await forwarder.on_rtp(packet(1, 90000, vp8(True), ssrc=4))
     info = RtcpSenderInfo(ntp_timestamp=1 << 40, rtp_timestamp=90000, packet_count=1, octet_count=1)
     await forwarder.on_rtcp(RtcpSrPacket(ssrc=4, sender_info=info))
+    clock.now += 1.0  # the keyframe is too old to be replayed: the late one waits for the next
     forwarder.attach(downtrack(late, ts=7))
     await forwarder.on_rtp(packet(2, 93000, vp8(True), ssrc=4))
     reports = [p for p in late.rtcp if isinstance(p, RtcpSrPacket)]
@@ -342,3 +344,57 @@ async def test_streams_negotiated_differently_get_their_own_header_extensions() 
             96 + i,
         )
         assert parsed.extensions.mid == mid
+
+
+async def test_a_subscriber_joining_soon_after_a_keyframe_starts_with_it_from_the_cache() -> None:
+    clock, upstream, first, late = Clock(), Upstream(), Wire(), Wire()
+    forwarder = video_forwarder(clock, upstream)
+    forwarder.attach(downtrack(first))
+    await forwarder.on_rtp(packet(20, 0, vp8(False), ssrc=4))  # before the keyframe
+    await forwarder.on_rtp(packet(21, 3000, vp8(True), ssrc=4))
+    await forwarder.on_rtp(packet(22, 3000, vp8(True, start=False), ssrc=4, marker=1))
+    await forwarder.on_rtp(packet(24, 6000, vp8(False), ssrc=4))  # 23 lost upstream
+    plis = len(upstream.plis)
+    info = RtcpSenderInfo(ntp_timestamp=1 << 40, rtp_timestamp=3000, packet_count=1, octet_count=1)
+    await forwarder.on_rtcp(RtcpSrPacket(ssrc=4, sender_info=info))
+
+    clock.now += 0.25  # within the 300 ms window
+    late_track = downtrack(late, seq=500, ts=0)
+    forwarder.attach(late_track)
+    # the keyframe and what followed went out at once, renumbered without a gap for the loss
+    assert [p.sequence_number for p in late.rtp] == [500, 501, 503]
+    assert late.rtp[0].payload == vp8(True) and late.rtp[1].marker == 1
+    assert [p.timestamp - late.rtp[0].timestamp for p in late.rtp] == [0, 0, 3000]
+    assert len(late.rtcp) == 1  # its sender report came first
+    assert len(upstream.plis) == plis and forwarder.keyframe_replays == 1
+    await forwarder.on_rtp(packet(25, 9000, vp8(False), ssrc=4))  # live packets continue
+    assert [p.sequence_number for p in late.rtp][-1] == 504
+    assert not late_track.waiting_for_keyframe
+
+
+async def test_a_subscriber_joining_long_after_a_keyframe_asks_for_one_at_once() -> None:
+    clock, upstream, first = Clock(), Upstream(), Wire()
+    forwarder = video_forwarder(clock, upstream)
+    forwarder.attach(downtrack(first))
+    await forwarder.on_rtp(packet(1, 0, vp8(True), ssrc=4))
+    clock.now += 0.5
+    wires = [Wire() for _ in range(5)]
+    for wire in wires:  # a burst of joins: one request, sent without waiting for a packet
+        forwarder.attach(downtrack(wire))
+    await asyncio.sleep(0)
+    assert upstream.plis == [4]
+    assert forwarder.keyframe_requests_sent == 1 and forwarder.keyframe_requests_coalesced == 4
+    assert all(w.rtp == [] for w in wires) and forwarder.keyframe_replays == 0
+    await forwarder.on_rtp(packet(2, 3000, vp8(True), ssrc=4))
+    assert all(len(w.rtp) == 1 for w in wires)
+
+
+async def test_nothing_from_before_a_mute_is_replayed() -> None:
+    clock, upstream, first, late = Clock(), Upstream(), Wire(), Wire()
+    forwarder = video_forwarder(clock, upstream)
+    forwarder.attach(downtrack(first))
+    await forwarder.on_rtp(packet(1, 0, vp8(True), ssrc=4))
+    forwarder.set_muted(True)
+    forwarder.set_muted(False)
+    forwarder.attach(downtrack(late))
+    assert late.rtp == [] and forwarder.keyframe_replays == 0
