@@ -263,3 +263,16 @@ async def test_private_messages_need_a_student_and_a_moderator(
     finally:
         for client in (tutor, staff, student):
             await client.close()
+
+
+async def test_a_forged_sender_is_refused_and_nothing_is_stored(
+    base: str, services: Services
+) -> None:
+    session = await open_now(services, "consultation")
+    student = await enter(base, session, "student1.1")
+    try:
+        forged = await say(student, "I am the tutor", "f-1", sender_id=1, sender_name="Tutor")
+        assert forged["code"] == "bad_message"
+        assert await services.chat.everything(session) == []
+    finally:
+        await student.close()
