@@ -11,6 +11,7 @@ client-side peer connections in the same process keep aiortc's normal behaviour.
 from __future__ import annotations
 
 import asyncio
+import importlib
 import logging
 import os
 import queue
@@ -21,6 +22,7 @@ from typing import Any
 
 import aioice.ice
 import aiortc
+import pylibsrtp
 from aiortc import (
     MediaStreamTrack,
     RTCIceTransport,
@@ -53,6 +55,8 @@ from aiortc.rtp import (
 )
 
 PINNED_AIORTC_VERSION = "1.16.0"
+PINNED_PYLIBSRTP_VERSION = "1.0.0"  # `_protector` only; other versions use the public API
+_srtp_binding: Any = importlib.import_module("pylibsrtp._binding")  # cffi: no type stubs
 
 
 class AiortcVersionError(RuntimeError):
@@ -256,7 +260,7 @@ def hook_sender(
     sender: RTCRtpSender,
     on_ready: Callable[[SenderParameters], None],
     on_rtcp: RtcpHandler,
-) -> None:
+) -> Callable[[bytes], bool]:
     """Take over a subscriber-side sender whose media the SFU writes itself.
 
     - `send()` is wrapped: when aiortc starts the sender (first call only), `on_ready` gets its
@@ -266,7 +270,11 @@ def hook_sender(
       not answer for forwarded media.
     - The sender's own RTCP loop keeps sending SDES and BYE, but its sender reports (packet
       count 0, NTP 0 for forwarded media) are dropped: the forwarder sends translated ones.
+      What is left goes out through the sender's `raw_sender` once connected.
+
+    Returns the sender's `raw_sender`, for the forwarded media.
     """
+    raw = raw_sender(sender)
     original_send = sender.send
     original_rtcp = sender._handle_rtcp_packet
     original_send_rtcp = sender._send_rtcp
@@ -288,13 +296,20 @@ def hook_sender(
 
     async def send_rtcp(packets: list[AnyRtcpPacket]) -> None:
         kept: list[AnyRtcpPacket] = [p for p in packets if not isinstance(p, RtcpSrPacket)]
-        if kept:
-            await original_send_rtcp(kept)
+        if not kept:
+            return
+        try:
+            sent = raw(b"".join(bytes(p) for p in kept))
+        except OSError:
+            sent = True  # lost like any datagram; aiortc's loop must keep running
+        if not sent:
+            await original_send_rtcp(kept)  # not connected: aiortc's own path decides
 
     setattr(sender, "send", send)  # noqa: B010
     setattr(sender, "_handle_rtcp_packet", handle_rtcp)  # noqa: B010
     setattr(sender, "_send_rtcp", send_rtcp)  # noqa: B010
     setattr(sender, HOOKED_MARK, True)
+    return raw
 
 
 def sender_has_encoder(sender: RTCRtpSender) -> bool:
@@ -333,7 +348,7 @@ def raw_sender(sender: RTCRtpSender) -> Callable[[bytes], bool]:
         pair = candidate.transport._connection._nominated.get(1)
         if candidate._state is not _DtlsState.CONNECTED or pair is None:
             return False
-        protect, protect_rtcp = candidate._tx_srtp.protect, candidate._tx_srtp.protect_rtcp
+        protect, protect_rtcp = _protector(candidate._tx_srtp), _protector(candidate._tx_srtp, True)
         transport, addr = pair.protocol.transport, pair.remote_addr
         send_now = _connected_send(transport, addr, candidate)
         dtls = candidate
@@ -346,10 +361,36 @@ def raw_sender(sender: RTCRtpSender) -> Callable[[bytes], bool]:
         try:
             send_now(protected)
         except (BlockingIOError, InterruptedError):
-            transport.sendto(protected, addr)
+            transport.sendto(bytes(protected), addr)
         return True
 
     return send
+
+
+def _protector(session: Any, rtcp: bool = False) -> Callable[[bytes], bytes | memoryview]:
+    """`session.protect` (or `protect_rtcp`) minus pylibsrtp's per-call wrapper work (a length
+    cell allocated, the result copied out): protects in the session's own buffer and returns a
+    view of it, valid until the next call on the session. pylibsrtp internals, so only for the
+    version this was written against; any other gets pylibsrtp's public methods."""
+    if pylibsrtp.__version__ != PINNED_PYLIBSRTP_VERSION:
+        return session.protect_rtcp if rtcp else session.protect  # type: ignore[no-any-return]
+    func = _srtp_binding.lib.srtp_protect_rtcp if rtcp else _srtp_binding.lib.srtp_protect
+    trailer = pylibsrtp.SRTP_MAX_SRTCP_TRAILER_LEN if rtcp else pylibsrtp.SRTP_MAX_TRAILER_LEN
+    srtp, cdata, view = session._srtp[0], session._cdata, memoryview(session._buffer)
+    limit, length = len(view) - trailer, _srtp_binding.ffi.new("int *")
+
+    def protect(data: bytes) -> memoryview:
+        size = len(data)
+        if size > limit:
+            raise ValueError("packet is too long")
+        view[:size] = data
+        length[0] = size
+        error = func(srtp, cdata, length)
+        if error:
+            raise pylibsrtp.Error(pylibsrtp.ERRORS[error])
+        return view[: length[0]]
+
+    return protect
 
 
 def _connected_send(transport: Any, addr: tuple[str, int], dtls: Any) -> Callable[[bytes], int]:

@@ -112,7 +112,7 @@ def serialize(packet: RtpPacket, params: StreamParams, seq: int, ts: int, send_t
     return out.serialize(params.extensions)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Epoch:
     source: Source
     seq_offset: int
@@ -121,7 +121,7 @@ class Epoch:
     first_out_seq: int
 
 
-@dataclass
+@dataclass(slots=True)
 class DowntrackStats:
     packets_sent: int = 0
     octets_sent: int = 0
@@ -139,6 +139,21 @@ class Downtrack:
     """Per-packet state is kept in plain attributes so `rewrite` (once per packet per
     subscriber) does a handful of integer operations; `_current` is the open epoch, None while
     the stream waits for its first usable packet (after a source switch, a mute, or at start)."""
+
+    __slots__ = (
+        "_current",
+        "_epochs",
+        "_last_out_seq",
+        "_last_out_ts",
+        "_last_sent_at",
+        "_shape",
+        "_source",
+        "gated",
+        "params",
+        "report_due",
+        "send",
+        "stats",
+    )
 
     def __init__(
         self,

@@ -121,6 +121,7 @@ class _Outgoing:
     source: TrackForwarder | None = None
     attached: TrackForwarder | None = None
     live: bool = False
+    raw_send: Callable[[bytes], bool] = field(default=lambda data: False)
     downtrack: Downtrack | None = None
     info: dict[str, str] = field(default_factory=dict)
 
@@ -238,7 +239,7 @@ class SubscribePeer:
             if out.downtrack is not None:
                 await handle_subscriber_rtcp(out.downtrack, packet, time.time())
 
-        hooks.hook_sender(sender, ready, on_rtcp)
+        out.raw_send = hooks.hook_sender(sender, ready, on_rtcp)
         self._outgoing.append(out)
         return out
 
@@ -256,8 +257,7 @@ class SubscribePeer:
             extensions=params.extensions,
             extensions_key=params.extensions_key,
         )
-        send = hooks.raw_sender(out.transceiver.sender)
-        out.downtrack = Downtrack(stream, send, gated=out.kind == "video")
+        out.downtrack = Downtrack(stream, out.raw_send, gated=out.kind == "video")
         out.live = out.slot is not None  # the sender starts once an answer is applied
         self._sync(out)
 

@@ -90,6 +90,10 @@ class RecordingService:
 
     # --- the room tells us ---
 
+    def records_automatically(self, session: ScheduledSession) -> bool:
+        """Midterms and exams are recorded from the first to the last second."""
+        return self._settings.recording_auto and SessionKind(session.kind) in EXAM_KINDS
+
     def room_opened(self, session_id: int, kind: SessionKind) -> None:
         if self._settings.recording_auto and kind in EXAM_KINDS:
             self._spawn(self._start(session_id, None, automatic=True))

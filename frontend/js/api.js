@@ -3,15 +3,20 @@
 let csrfToken = null;
 
 export class ApiError extends Error {
-  constructor(status, code, message) {
+  constructor(status, code, message, details = null) {
     super(message);
     this.status = status;
     this.code = code;
+    this.details = details;
   }
 }
 
 export function setCsrf(token) {
   csrfToken = token;
+}
+
+export function csrf() {
+  return csrfToken;
 }
 
 export async function api(path, { method = "GET", body } = {}) {
@@ -33,7 +38,8 @@ export async function api(path, { method = "GET", body } = {}) {
   const data = await response.json().catch(() => null);
   if (!response.ok) {
     const problem = data?.error ?? {};
-    throw new ApiError(response.status, problem.code ?? "server_error", problem.message ?? "");
+    throw new ApiError(response.status, problem.code ?? "server_error", problem.message ?? "",
+      problem.details ?? null);
   }
   return data;
 }

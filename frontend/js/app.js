@@ -10,6 +10,12 @@ import "./components/schedule-view.js";
 import "./components/lobby-view.js";
 import "./components/room-view.js";
 import "./components/attendance-view.js";
+import "./components/app-nav.js";
+import "./components/inbox-view.js";
+import "./components/assignments-view.js";
+import { startOffline } from "./offline/register.js";
+import "./components/grades-pages.js";
+import "./components/recordings-view.js";
 
 const PAGES = {
   signin: { tag: "sabaq-sign-in", title: "signin.title", public: true },
@@ -17,6 +23,14 @@ const PAGES = {
   lobby: { tag: "sabaq-lobby", title: "lobby.title" },
   room: { tag: "sabaq-room", title: "room.title" },
   attendance: { tag: "sabaq-attendance", title: "attendance.page_title" },
+  inbox: { tag: "sabaq-inbox", title: "inbox.title" },
+  assignments: { tag: "sabaq-assignments", title: "assignments.title" },
+  gradebooks: { tag: "sabaq-gradebooks", title: "grades.gradebooks_title" },
+  gradebook: { tag: "sabaq-gradebook", title: "grades.gradebook_title" },
+  sheet: { tag: "sabaq-grade-sheet", title: "grades.sheet_title" },
+  grades: { tag: "sabaq-my-grades", title: "grades.mine_title" },
+  recordings_session: { tag: "sabaq-recordings", title: "recordings.title_session" },
+  recordings_course: { tag: "sabaq-course-recordings", title: "recordings.title_course" },
   notfound: { tag: "sabaq-schedule", title: "schedule.title" },
 };
 
@@ -50,6 +64,7 @@ async function start() {
   window.addEventListener("sabaq:auth", (event) => {
     if (!event.detail) go("#/signin");
   });
+  startOffline();
   startRouter(render);
 }
 

@@ -6,6 +6,14 @@ const ROUTES = [
   [/^#\/lobby\/(\d+)$/, "lobby"],
   [/^#\/room\/(\d+)$/, "room"],
   [/^#\/attendance\/(\d+)$/, "attendance"],
+  [/^#\/inbox(?:\/(\d+))?$/, "inbox"],
+  [/^#\/assignments(?:\/(\d+))?$/, "assignments"],
+  [/^#\/gradebook$/, "gradebooks"],
+  [/^#\/gradebook\/(\d+)\/(\d+)$/, "gradebook"],
+  [/^#\/sheet\/(\d+)$/, "sheet"],
+  [/^#\/grades$/, "grades"],
+  [/^#\/recordings\/session\/(\d+)$/, "recordings_session"],
+  [/^#\/recordings\/course\/(\d+)$/, "recordings_course"],
 ];
 
 export function currentRoute() {

@@ -24,7 +24,12 @@ async def _views(
     tz = views.viewer_zone(who, found.settings.default_timezone)
     labels = await found.schedule.labels([item.id for item in items])
     now = found.schedule.now()
-    return [views.session(item, tz, now, labels.get(item.id)) for item in items]
+    shown = [views.session(item, tz, now, labels.get(item.id)) for item in items]
+    for item, view in zip(items, shown, strict=True):
+        room = found.rooms.get(item.id)
+        view["recording_now"] = bool(room is not None and room.rules.recording)
+        view["records_automatically"] = found.recordings.records_automatically(item)
+    return shown
 
 
 async def _view(found: Services, who: Viewer, item: ScheduledSession) -> dict[str, object]:

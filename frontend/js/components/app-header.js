@@ -23,7 +23,9 @@ class AppHeader extends HTMLElement {
       h("a", { class: "brand", href: "#/", "data-testid": "brand" },
         h("span", { class: "brand-mark", "aria-hidden": "true" }, "S"),
         tr(h("span", { class: "brand-name" }), "app.name")),
+      person ? h("sabaq-nav") : null,
       h("div", { class: "header-tools" },
+        person ? h("sabaq-grades-link") : null,
         person ? this.whoAmI(person) : null,
         this.languageSwitch(),
         person ? this.signOutButton() : null));

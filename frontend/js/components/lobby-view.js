@@ -7,6 +7,7 @@ import { listDevices, openMedia, stopStream } from "../media.js";
 import { handOver, loadPrefs, savePrefs } from "../prefs.js";
 import { go } from "../router.js";
 import "./level-meter.js";
+import { LobbyRecordingNotice } from "../recordings/lobby-notice.js";
 
 class LobbyView extends HTMLElement {
   connectedCallback() {
@@ -31,6 +32,7 @@ class LobbyView extends HTMLElement {
     this.placeholder = tr(h("p", { class: "preview-placeholder" }), "lobby.no_video");
     this.message = h("p", { class: "notice", role: "alert", "data-testid": "lobby-message" });
     this.meter = h("sabaq-level-meter");
+    this.recording = new LobbyRecordingNotice(this.sessionId);
     this.cameras = this.select("camera", "lobby.camera");
     this.microphones = this.select("microphone", "lobby.microphone");
     this.audioOnly = h("input", {
@@ -39,7 +41,7 @@ class LobbyView extends HTMLElement {
     });
     const joinButton = tr(h("button", {
       type: "button", class: "button primary wide", "data-testid": "lobby-join",
-      onclick: () => this.join(),
+      "aria-describedby": "lobby-recording", onclick: () => this.join(),
     }), "lobby.join");
     this.append(h("section", { class: "page lobby", "aria-labelledby": "lobby-heading" },
       h("div", { class: "page-head" },
@@ -47,7 +49,7 @@ class LobbyView extends HTMLElement {
       h("div", { class: "lobby-grid" },
         h("div", { class: "preview" }, this.video, this.placeholder),
         h("div", { class: "card lobby-settings" },
-          this.cameras.field, this.microphones.field,
+          this.recording.el, this.cameras.field, this.microphones.field,
           h("div", { class: "field" },
             tr(h("span", { class: "field-label", id: "level-label" }), "lobby.level"),
             this.meter),
@@ -82,6 +84,7 @@ class LobbyView extends HTMLElement {
     } catch {
       tr(this.titleEl, "lobby.session_unknown");
     }
+    this.recording.load(this.session ?? null);
   }
 
   async preview() {

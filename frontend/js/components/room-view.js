@@ -14,6 +14,7 @@ import { ParticipantsPanel } from "../room/participants-panel.js";
 import { RoomSession } from "../room/session.js";
 import { quality } from "../room/stats.js";
 import { Stage } from "../room/tiles.js";
+import { RoomRecording } from "../recordings/room-recording.js";
 
 const QUALITY_EVERY_MS = 2000;
 const LOG_LIMIT = 50;
@@ -59,6 +60,8 @@ class RoomView extends HTMLElement {
     this.banner = tr(h("p", { class: "banner", role: "status", hidden: true,
       "data-testid": "reconnecting-banner" }), "room.reconnecting");
     this.notice = h("p", { class: "notice", role: "status", "data-testid": "room-notice" });
+    this.recording = new RoomRecording(this.sessionId, this.session.roster,
+      { onError: (message) => this.showNotice({ message }) });
     this.stageEl = h("div", { class: "stage", "data-testid": "stage" });
     this.stageEl.setAttribute("aria-labelledby", "stage-heading");
     this.stage = new Stage(this.stageEl, this.session.roster);
@@ -78,18 +81,20 @@ class RoomView extends HTMLElement {
     this.chatAnnouncer = h("div", { class: "visually-hidden", role: "status",
       "aria-live": "polite", "data-testid": "chat-announcer" });
     this.controls = new Controls(this.handlers());
+    this.controls.moderation.prepend(this.recording.button);
     this.dialog = this.endDialog();
     this.ended = h("div", { class: "card ended", hidden: true, "data-testid": "room-ended" });
     this.live = h("section", { class: "room-live" },
       h("div", { class: "room-head" },
-        h("div", { class: "room-heading" }, this.titleEl, this.kind, this.lockBadge), this.quality),
-      this.banner, this.notice,
+        h("div", { class: "room-heading" }, this.titleEl, this.kind, this.lockBadge,
+          this.recording.indicator), this.quality),
+      this.banner, this.notice, this.recording.alert,
       h("div", { class: "room-body" },
         h("section", { class: "stage-wrap", "aria-labelledby": "stage-heading" },
           tr(h("h2", { id: "stage-heading", class: "visually-hidden" }), "room.stage"),
           this.stageEl),
         this.side),
-      this.controls.el, this.chatAnnouncer);
+      this.controls.el, this.chatAnnouncer, this.recording.announcer);
     this.append(h("div", { class: "room" }, this.live, this.ended, this.dialog));
     this.refresh();
   }
@@ -139,6 +144,7 @@ class RoomView extends HTMLElement {
       event.detail.muted, s.subscriber?.slots ?? []));
     s.addEventListener("state", (event) => this.onState(event.detail));
     s.addEventListener("notice", (event) => this.showNotice(event.detail));
+    s.addEventListener("recording", (event) => this.recording.onMessage(event.detail));
     s.addEventListener("hand", (event) => this.logEvent(
       event.detail.hand_raised ? "room.event_hand_up" : "room.event_hand_down",
       { name: event.detail.name }));
@@ -202,6 +208,7 @@ class RoomView extends HTMLElement {
       mayPublish: roster.mayPublish,
       moderator: roster.moderator,
     });
+    this.recording.update();
     this.panel.render();
     this.chatPanel.render();
     if (opened) this.chatPanel.shown();
@@ -216,14 +223,26 @@ class RoomView extends HTMLElement {
   onRosterChange(message) {
     const roster = this.session.roster;
     if (message.type === "participant_joined") {
-      this.logEvent("room.event_joined", { name: message.participant.name });
+      // The recorder is no person: its coming and going is logged as the recording's.
+      if (!message.participant.agent) {
+        this.logEvent("room.event_joined", { name: message.participant.name });
+      }
     } else if (message.type === "participant_left") {
-      this.logEvent("room.event_left", { name: this.lastNames?.get(message.participant_id)
-        ?? message.participant_id });
+      if (!this.lastAgents?.has(message.participant_id)) {
+        this.logEvent("room.event_left", { name: this.lastNames?.get(message.participant_id)
+          ?? message.participant_id });
+      }
     } else if (message.type === "room_updated") {
-      this.logEvent(message.locked ? "room.event_locked" : "room.event_unlocked");
+      if ("locked" in message) {
+        this.logEvent(message.locked ? "room.event_locked" : "room.event_unlocked");
+      }
+      if ("recording" in message) {
+        this.logEvent(message.recording ? "recordings.announce_started"
+          : "recordings.announce_stopped");
+      }
     }
     this.lastNames = new Map([...roster.people].map(([id, p]) => [id, p.name]));
+    this.lastAgents = new Set([...roster.people].filter(([, p]) => p.agent).map(([id]) => id));
   }
 
   logEvent(key, args) {
@@ -250,6 +269,8 @@ class RoomView extends HTMLElement {
       tr(h("h1", { tabindex: "-1" }), `room.ended_${reason}`),
       tr(h("a", { href: "#/", class: "button primary", "data-testid": "back-to-schedule" }),
         "room.back"),
+      tr(h("a", { href: `#/recordings/session/${this.sessionId}`, class: "button secondary",
+        "data-testid": "ended-recordings" }), "recordings.open"),
       this.canManage ? h("div", { class: "ended-downloads", role: "group",
         "aria-labelledby": "ended-downloads" },
       tr(h("p", { id: "ended-downloads" }), "attendance.downloads"),

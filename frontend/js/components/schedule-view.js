@@ -6,6 +6,7 @@ import { clear, h } from "../dom.js";
 import { dayKey, formatDay, formatTime, t, tr, zoneOffset } from "../i18n.js";
 import { go } from "../router.js";
 import { actionFor, canJoinNow, joinOpensAt } from "../sessions.js";
+import { recordingsLink } from "../recordings/links.js";
 
 const REFRESH_MS = 30_000;
 
@@ -120,7 +121,8 @@ class ScheduleView extends HTMLElement {
           tr(h("span", { class: `status status-${session.status}`,
             "data-testid": `session-status-${session.id}` }), `status.${session.status}`))),
       h("div", { class: "session-action" }, this.action(session, zone, titleId),
-        this.attendanceLink(session, titleId)));
+        this.attendanceLink(session, titleId),
+        recordingsLink(session, currentPerson(), titleId)));
   }
 
   /** The tutor and staff open a live or past session's attendance (roster and downloads). */

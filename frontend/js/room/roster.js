@@ -8,6 +8,7 @@ export class Roster extends EventTarget {
     this.people = new Map();
     this.kind = "lecture";
     this.locked = false;
+    this.recording = false;
     this.me = null;
   }
 
@@ -34,6 +35,7 @@ export class Roster extends EventTarget {
         this.me = message.participant_id;
         this.kind = message.room.kind;
         this.locked = message.room.locked;
+        this.recording = Boolean(message.room.recording);
         const everyone = message.room.participants;
         const self = everyone.find((p) => p.participant_id === this.me);
         // Exam students see nobody but themselves and the people running the exam.
@@ -56,7 +58,9 @@ export class Roster extends EventTarget {
         this.people.delete(message.participant_id);
         break;
       case "room_updated":
-        this.locked = message.locked;
+        // Each update carries what changed: the lock, or the recorder coming and going.
+        if ("locked" in message) this.locked = message.locked;
+        if ("recording" in message) this.recording = Boolean(message.recording);
         break;
       case "floor": {
         const self = this.self;

@@ -1,6 +1,7 @@
 // One person's presence in a live room: signalling, publishing, receiving and the roster.
 // The view listens to: "state" (connection), "roster", "slots", "local", "muted", "notice",
-// "ended" (detail: reason key). The chat lives in this.chat (a ChatStore with its own events).
+// "ended" (detail: reason key), "recording" (a moderators' notice: the recorder stopped).
+// The chat lives in this.chat (a ChatStore with its own events).
 
 import { openMedia, openScreen, stopStream } from "../media.js";
 import { ChatStore } from "./chat.js";
@@ -97,6 +98,9 @@ export class RoomSession extends EventTarget {
       case "session_ended":
         this.shutdown();
         this.emit("ended", "ended");
+        break;
+      case "recording":
+        this.emit("recording", message);
         break;
       case "peer_closed":
         this.onPeerClosed(message.role);

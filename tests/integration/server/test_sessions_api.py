@@ -228,3 +228,14 @@ async def test_session_listing_takes_a_time_range(client_for: ClientFactory) -> 
     past = await admin.get("/api/sessions", params={"to": "2000-01-01T00:00:00+00:00"})
     assert past.json()["sessions"] == []
     assert (await admin.get("/api/sessions", params={"from": "2000-01-01"})).status_code == 422
+
+
+async def test_session_views_say_whether_the_session_records_itself(
+    client_for: ClientFactory, services: Services
+) -> None:
+    admin = await client_for("admin")
+    sessions = (await admin.get("/api/sessions")).json()["sessions"]
+    automatic = {s["kind"] for s in sessions if s["records_automatically"]}
+    expected = {"midterm", "exam"} if services.settings.recording_auto else set()
+    assert automatic == expected
+    assert not any(s["recording_now"] for s in sessions)
