@@ -34,7 +34,6 @@ import json
 import multiprocessing as mp
 import os
 import random
-import selectors
 import statistics
 import sys
 import time
@@ -338,35 +337,11 @@ class Sink:
         return {k: (self.marks[k] - start) * 1000 for k in PHASES if k in self.marks}
 
 
-class PollingSelector(selectors.EpollSelector):
-    """An event loop selector that sleeps between non-blocking polls instead of blocking in
-    epoll_wait: no task waits on the sinks' sockets, so a datagram arriving does not make the
-    kernel wake a sink process. On loopback that wake-up is done (and paid for) by the sending
-    process, i.e. the server; a real NIC would not charge it to the server at all. Costs the
-    sinks up to `interval` seconds of added latency per event."""
-
-    def __init__(self, interval: float) -> None:
-        super().__init__()
-        self.interval = interval
-
-    def select(self, timeout: float | None = None) -> list[tuple[selectors.SelectorKey, int]]:
-        if timeout is None or timeout > 0:
-            time.sleep(self.interval if timeout is None else min(timeout, self.interval))
-        return super().select(0)
-
-
 def run_sinks(
-    port: int,
-    pids: list[str],
-    interval: float,
-    poll: float,
-    results: Any,
-    joined: Any,
-    stop: Any,
+    port: int, pids: list[str], interval: float, results: Any, joined: Any, stop: Any
 ) -> None:
     """`interval`: seconds between join requests of this process (0: one after another, each
-    as soon as the previous one has sent its answer). `poll`: see `PollingSelector` (0: block in
-    epoll as usual)."""
+    as soon as the previous one has sent its answer)."""
     pin(other_cpus())
 
     async def main() -> None:
@@ -386,11 +361,7 @@ def run_sinks(
             await sink.conn.close()
         restriction.release()
 
-    def loop() -> asyncio.AbstractEventLoop:
-        return asyncio.SelectorEventLoop(PollingSelector(poll) if poll > 0 else None)
-
-    with asyncio.Runner(loop_factory=loop) as runner:
-        runner.run(main())
+    asyncio.run(main())
 
 
 # --- orchestration ------------------------------------------------------------------------------
@@ -410,9 +381,7 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[int(q * (len(ordered) - 1))]
 
 
-def trial(
-    mode: str, n: int, window: float, warmup: float, join_rate: float, poll: float
-) -> dict[str, Any]:
+def trial(mode: str, n: int, window: float, warmup: float, join_rate: float) -> dict[str, Any]:
     ctx = mp.get_context("spawn")
     port_queue, results, joined = ctx.Queue(), ctx.Queue(), ctx.Queue()
     ready, stop = ctx.Event(), ctx.Event()
@@ -427,7 +396,7 @@ def trial(
     sinks = [
         ctx.Process(
             target=run_sinks,
-            args=(port, [f"s{j}" for j in group], interval, poll, results, joined, stop),
+            args=(port, [f"s{j}" for j in group], interval, results, joined, stop),
             daemon=True,
         )
         for group in groups
@@ -500,18 +469,12 @@ def main() -> None:
         default=0.0,
         help="joins per second over all sinks; 0 (default): a burst, see the module docstring",
     )
-    parser.add_argument(
-        "--sink-poll-ms",
-        type=float,
-        default=0.0,
-        help="sinks sleep this long between socket polls instead of blocking (PollingSelector)",
-    )
     args = parser.parse_args()
     pin(other_cpus())
 
     runs = []
     for n in [int(x) for x in args.counts.split(",")]:
-        result = trial("sfu", n, args.window, args.warmup, args.join_rate, args.sink_poll_ms / 1e3)
+        result = trial("sfu", n, args.window, args.warmup, args.join_rate)
         runs.append(result)
         print(
             f"sfu n={n} server_cores={result['cores']:.3f} forwarded_pps={result['pps']:.0f} "
@@ -523,9 +486,7 @@ def main() -> None:
         )
     baseline = []
     for n in [int(x) for x in args.baseline_counts.split(",")]:
-        result = trial(
-            "relay", n, args.window, args.warmup, args.join_rate, args.sink_poll_ms / 1e3
-        )
+        result = trial("relay", n, args.window, args.warmup, args.join_rate)
         baseline.append(result)
         print(f"relay n={n} server_cores={result['cores']:.3f}", flush=True)
 

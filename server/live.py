@@ -18,11 +18,11 @@ from typing import Any, Protocol
 from media import messages as m
 from media.room import MediaConfig, MediaRoom
 from server import live_views
-from server.db.models import SessionKind
+from server.db.models import Role, SessionKind
 from server.errors import Conflict, Forbidden, NotFound
 from server.room_chat import RoomChat
-from server.rooms import Participant, RoomRules
-from server.tokens import AGENT_PERSON_ID, RoomClaims
+from server.rooms import Participant, RoomRules, participant_id_of
+from server.tokens import AGENT_PERSON_ID, EXAM_KINDS, RoomClaims
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +32,9 @@ CLOSE_ENDED = 4001
 
 
 RoomChatFactory = Callable[[RoomRules], RoomChat]
+# Asked before an exam student publishes: the reason to refuse (e.g. identity not yet approved),
+# or None to let them (``server.proctoring``).
+PublishGate = Callable[[int, Participant], Awaitable[str | None]]
 
 
 class RoomRetired(Exception):
@@ -58,6 +61,7 @@ class RoomDeps:
     on_end: Callable[[LiveRoom], Awaitable[None]]
     presence: Callable[[int, int, str], None]
     heartbeat_seconds: float = 30
+    publish_gate: PublishGate | None = None
 
 
 class LiveRoom:
@@ -74,6 +78,7 @@ class LiveRoom:
         self._on_empty = deps.on_empty
         self._on_end = deps.on_end
         self._ice_servers = deps.ice_servers
+        self._publish_gate = deps.publish_gate
         self._note_presence = partial(deps.presence, session_id)
         self._heartbeat = asyncio.create_task(self._beat(deps.heartbeat_seconds))
         self._connections: dict[str, Connection] = {}
@@ -212,9 +217,24 @@ class LiveRoom:
     async def publish(self, participant: Participant, sdp: str, labels: dict[str, str]) -> None:
         if not self.rules.may_publish(participant):
             raise Forbidden("you may not publish in this room (ask the tutor for the floor)")
+        await self._check_gate(participant)
         command = m.PublishOffer(participant.participant_id, sdp, tuple(labels.items()))
         async with self._lock:
             await self.media.handle(command)
+
+    async def _check_gate(self, participant: Participant) -> None:
+        exam_student = self.rules.kind in EXAM_KINDS and participant.role == Role.STUDENT
+        if self._publish_gate is not None and exam_student and participant.agent is None:
+            refusal = await self._publish_gate(self.session_id, participant)
+            if refusal is not None:
+                raise Forbidden(refusal)
+
+    def tell(self, person_id: int, message: dict[str, Any]) -> bool:
+        """Sends a server message to one person if connected (e.g. their exam was paused)."""
+        connection = self._connections.get(participant_id_of(person_id))
+        if connection is not None:
+            connection.send(message)
+        return connection is not None
 
     async def answer_subscription(self, participant: Participant, sdp: str) -> None:
         async with self._lock:

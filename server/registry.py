@@ -12,7 +12,7 @@ from media.room import MediaConfig
 from server.bus import Bus
 from server.chat import ChatService
 from server.db.models import SessionKind
-from server.live import LiveRoom, RoomDeps
+from server.live import LiveRoom, PublishGate, RoomDeps
 from server.presence_recorder import PresenceRecorder
 from server.room_chat import ChatLimits, RoomChat
 
@@ -54,6 +54,7 @@ class RoomRegistry:
         self._remembered: dict[int, tuple[bool, set[int]]] = {}
         self._lock = asyncio.Lock()
         self.observers: list[RoomObserver] = []
+        self.publish_gate: PublishGate | None = None
 
     def get(self, session_id: int) -> LiveRoom | None:
         return self._rooms.get(session_id)
@@ -78,6 +79,7 @@ class RoomRegistry:
                     on_end=self._end_requested,
                     presence=self._presence.note,
                     heartbeat_seconds=self._heartbeat_seconds,
+                    publish_gate=self.publish_gate,
                 )
                 room = LiveRoom(session_id, kind, deps)
                 locked, removed = self._remembered.pop(session_id, (False, set()))

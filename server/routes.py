@@ -10,6 +10,7 @@ from starlette.staticfiles import StaticFiles
 from server import signaling
 from server.api import attendance, auth, catalog, chat, grades, health, people, sessions
 from server.api.offline import offline_routes
+from server.api.proctoring import proctoring_routes
 from server.api.recordings import recording_routes
 
 FRONTEND = Path(__file__).resolve().parent.parent / "frontend"
@@ -63,6 +64,7 @@ def api_routes() -> list[BaseRoute]:
         *offline_routes(),
         *recording_routes(),
         *grades.grades_routes(),
+        *proctoring_routes(),
     ]
 
 

@@ -20,6 +20,8 @@ from server.grades_services import GradeServices, build_grades
 from server.offline import OfflineServices, build_offline
 from server.passwords import PasswordService
 from server.presence_recorder import PresenceRecorder
+from server.proctoring import ProctoringService
+from server.proctoring_faces import FaceCheck
 from server.ratelimit import FailureLimiter
 from server.recording import RecordingService
 from server.recording_access import RecordingAccess
@@ -50,6 +52,7 @@ class Services:
     recordings: RecordingService = field(init=False)
     recording_access: RecordingAccess = field(init=False)
     grades: GradeServices = field(init=False)
+    proctoring: ProctoringService = field(init=False)
 
     async def close(self) -> None:
         await self.recordings.close()
@@ -105,6 +108,11 @@ def build_services(settings: Settings, bus: Bus) -> Services:
     )
     services.recording_access = RecordingAccess(sessions, settings.recordings_dir, chat)
     services.grades = build_grades(settings, sessions)
+    services.proctoring = ProctoringService(
+        sessions, settings.data_dir, services.rooms, [FaceCheck()]
+    )
+    if settings.proctoring_required:
+        services.rooms.publish_gate = services.proctoring.publish_refusal
     return services
 
 

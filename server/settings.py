@@ -76,6 +76,7 @@ class Settings:
     recording_segment_seconds: int = 4
     recording_auto: bool = True
     recorder_signal_url: str | None = None
+    proctoring_required: bool = True
 
     @property
     def secure_cookies(self) -> bool:
@@ -129,6 +130,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         # Midterms and exams record themselves; test runs opt in (RECORDING_AUTO=1).
         recording_auto=_flag(source, "RECORDING_AUTO", environment != "test"),
         recorder_signal_url=source.get("RECORDER_SIGNAL_URL") or None,
+        # Exam students publish only once a proctor approved their identity; test runs opt in.
+        proctoring_required=_flag(source, "PROCTORING_REQUIRED", environment != "test"),
     )
 
 

@@ -763,3 +763,97 @@ class GradeSheetEvent(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     detail: Mapped[str] = mapped_column(String(500), default="")
     snapshot: Mapped[str | None] = mapped_column(String())
+
+
+# --- Proctoring: exam check-in and identity, behaviour flags, proctors' notes ------------------
+
+
+class CheckinState(enum.StrEnum):
+    NOT_STARTED = "not_started"
+    CHECKING_IN = "checking_in"
+    AWAITING_IDENTITY = "awaiting_identity"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    IN_EXAM = "in_exam"
+    PAUSED = "paused"
+    HANDED_IN = "handed_in"
+    ENDED_BY_PROCTOR = "ended_by_proctor"
+
+
+class FlagSourceKind(enum.StrEnum):
+    BROWSER = "browser"
+    SERVER = "server"
+
+
+class NoteKind(enum.StrEnum):
+    INCIDENT = "incident"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    PAUSED = "paused"
+    RESUMED = "resumed"
+    ENDED = "ended"
+
+
+class ExamCheckin(Base):
+    """One student's check-in for one exam (or midterm) session: photos, the browser's media
+    checks, the proctor's identity decision and where the exam stands. Photos are stored under
+    server-made names in DATA_DIR/proctoring; ``media_checks`` is the browser's report (JSON)."""
+
+    __tablename__ = "exam_checkins"
+    __table_args__ = (
+        CheckConstraint(_in("state", CheckinState), name="state"),
+        UniqueConstraint("session_id", "student_id"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("scheduled_sessions.id", ondelete="CASCADE"), index=True
+    )
+    student_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    state: Mapped[str] = mapped_column(String(20), default=CheckinState.CHECKING_IN.value)
+    face_photo: Mapped[str | None] = mapped_column(String(100))
+    document_photo: Mapped[str | None] = mapped_column(String(100))
+    media_checks: Mapped[str | None] = mapped_column(String(2000))
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    rejection_reason: Mapped[str | None] = mapped_column(String(500))
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    end_reason: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class ProctoringFlag(Base):
+    """A behaviour flag on a student's exam timeline: reported by the browser or raised by the
+    server (face check), with the time it happened, when it arrived and its evidence (JSON)."""
+
+    __tablename__ = "proctoring_flags"
+    __table_args__ = (
+        CheckConstraint(_in("source", FlagSourceKind), name="source"),
+        Index("ix_proctoring_flags_checkin_at", "checkin_id", "at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    checkin_id: Mapped[int] = mapped_column(ForeignKey("exam_checkins.id", ondelete="CASCADE"))
+    source: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(32))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    detail: Mapped[str] = mapped_column(String(500), default="")
+    evidence: Mapped[str | None] = mapped_column(String(2000))
+
+
+class ProctoringNote(Base):
+    """What a proctor (or the tutor) did or wrote about one student's exam: an incident note,
+    an identity decision, a pause, a resume or an end. Append-only."""
+
+    __tablename__ = "proctoring_notes"
+    __table_args__ = (CheckConstraint(_in("kind", NoteKind), name="kind"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    checkin_id: Mapped[int] = mapped_column(
+        ForeignKey("exam_checkins.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(16))
+    author_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    text: Mapped[str] = mapped_column(String(2000), default="")

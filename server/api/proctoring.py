@@ -1,0 +1,175 @@
+"""Proctoring API (docs/proctoring.md): a student's check-in, the proctor's queue and actions,
+flags and camera frames, the review. Photos and frames are raw bodies (``image/jpeg`` or
+``image/png``), read under a hard cap, as uploads are."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import FileResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from server.errors import NotFound, TooLarge
+from server.proctoring import FRAME_MAX_BYTES, PHOTO_MAX_BYTES, ProctoringService
+from server.proctoring_rules import (
+    Decision,
+    FlagIn,
+    IncidentIn,
+    MediaChecks,
+    PhotoKind,
+    Rejection,
+)
+from server.web import ok, path_id, read_json, services, viewer
+
+BASE = "/api/sessions/{id:int}/proctoring"
+STUDENT = BASE + "/students/{student_id:int}"
+
+
+def proctoring_routes() -> list[BaseRoute]:
+    return [
+        Route("/api/proctoring/queue", queue, methods=["GET"]),
+        Route(BASE + "/students", roster, methods=["GET"]),
+        Route(BASE + "/me", mine, methods=["GET"]),
+        Route(BASE + "/me/begin", begin, methods=["POST"]),
+        Route(BASE + "/me/photos/{kind:str}", put_photo, methods=["PUT"]),
+        Route(BASE + "/me/photos/{kind:str}", own_photo, methods=["GET"]),
+        Route(BASE + "/me/submit", submit, methods=["POST"]),
+        Route(BASE + "/me/start", start, methods=["POST"]),
+        Route(BASE + "/me/hand-in", hand_in, methods=["POST"]),
+        Route(BASE + "/me/flags", flag, methods=["POST"]),
+        Route(BASE + "/me/frames", frame, methods=["POST"]),
+        Route(STUDENT + "/photos/{kind:str}", student_photo, methods=["GET"]),
+        Route(STUDENT + "/review", review, methods=["GET"]),
+        Route(STUDENT + "/incidents", incident, methods=["POST"]),
+        Route(STUDENT + "/{action:str}", act, methods=["POST"]),
+    ]
+
+
+def _service(request: Request) -> ProctoringService:
+    found: ProctoringService = services(request).proctoring
+    return found
+
+
+def _kind(request: Request) -> PhotoKind:
+    try:
+        return PhotoKind(request.path_params["kind"])
+    except ValueError:
+        raise NotFound("photos are face or document") from None
+
+
+async def _body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise TooLarge(f"the image is larger than {limit} bytes")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise TooLarge(f"the image is larger than {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _image(path_: object) -> Response:
+    path = str(path_)
+    media = "image/png" if path.endswith(".png") else "image/jpeg"
+    return FileResponse(path, media_type=media, headers={"Cache-Control": "private, no-store"})
+
+
+async def queue(request: Request) -> Response:
+    who = await viewer(request)
+    return ok({"students": await _service(request).queue(who)})
+
+
+async def roster(request: Request) -> Response:
+    who = await viewer(request)
+    return ok({"students": await _service(request).roster(who, path_id(request))})
+
+
+async def mine(request: Request) -> Response:
+    who = await viewer(request)
+    return ok(await _service(request).mine(who, path_id(request)))
+
+
+async def begin(request: Request) -> Response:
+    who = await viewer(request)
+    return ok(await _service(request).begin(who, path_id(request)))
+
+
+async def put_photo(request: Request) -> Response:
+    who = await viewer(request)
+    kind = _kind(request)
+    data = await _body(request, PHOTO_MAX_BYTES)
+    content_type = request.headers.get("content-type", "")
+    return ok(await _service(request).save_photo(who, path_id(request), kind, content_type, data))
+
+
+async def own_photo(request: Request) -> Response:
+    who = await viewer(request)
+    return _image(await _service(request).photo(who, path_id(request), None, _kind(request)))
+
+
+async def student_photo(request: Request) -> Response:
+    who = await viewer(request)
+    student = path_id(request, "student_id")
+    return _image(await _service(request).photo(who, path_id(request), student, _kind(request)))
+
+
+async def submit(request: Request) -> Response:
+    who = await viewer(request)
+    checks = await read_json(request, MediaChecks)
+    return ok(await _service(request).submit(who, path_id(request), checks))
+
+
+async def start(request: Request) -> Response:
+    who = await viewer(request)
+    return ok(await _service(request).start(who, path_id(request)))
+
+
+async def hand_in(request: Request) -> Response:
+    who = await viewer(request)
+    return ok(await _service(request).hand_in(who, path_id(request)))
+
+
+async def flag(request: Request) -> Response:
+    who = await viewer(request)
+    body = await read_json(request, FlagIn)
+    return ok(await _service(request).flag(who, path_id(request), body), 201)
+
+
+async def frame(request: Request) -> Response:
+    who = await viewer(request)
+    data = await _body(request, FRAME_MAX_BYTES)
+    return ok(await _service(request).frame(who, path_id(request), data))
+
+
+async def review(request: Request) -> Response:
+    who = await viewer(request)
+    student = path_id(request, "student_id")
+    return ok(await _service(request).review(who, path_id(request), student))
+
+
+async def incident(request: Request) -> Response:
+    who = await viewer(request)
+    body = await read_json(request, IncidentIn)
+    student = path_id(request, "student_id")
+    return ok(await _service(request).incident(who, path_id(request), student, body), 201)
+
+
+async def act(request: Request) -> Response:
+    """approve, reject (reason required), pause, resume, end (reason optional)."""
+    action = request.path_params["action"]
+    if action not in ("approve", "reject", "pause", "resume", "end"):
+        raise NotFound(f"no action {action!r}")
+    who = await viewer(request)
+    body: Decision | Rejection = Decision()
+    if _has_body(request):
+        body = await read_json(request, Rejection if action == "reject" else Decision)
+    student = path_id(request, "student_id")
+    service = _service(request)
+    return ok(await service.act(who, path_id(request), student, action, body.reason))
+
+
+def _has_body(request: Request) -> bool:
+    return request.headers.get("content-length", "0") != "0" or (
+        "transfer-encoding" in request.headers
+    )
