@@ -9,7 +9,9 @@ HTTP API: the server starts the recorder process, then the processing process. M
 duration of the published file, A/V offset (beep onsets minus flash onsets in the file), the
 recorder process's CPU (user+sys from /proc, over the steady middle of the lecture, per video
 stream: the audio stream's cost is included) and processing speed (media seconds per wall
-second, from the recorder's exit to "ready"). The last line is the summary.
+second, from the recorder's exit to "ready"). The published file must open in ffprobe with a
+video and an audio stream (its stream summary is printed), or the benchmark fails. The last line
+is the summary.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import os
 import random
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -33,6 +36,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import aiortc.codecs.vpx as vpx_codec
 import av
 import httpx
 import uvicorn
@@ -89,6 +93,7 @@ class LectureVideo(MediaStreamTrack):
         self.n += 1
         await self.clock.wait(n / FPS)
         frame = av.VideoFrame(WIDTH, HEIGHT, "yuv420p")
+        luma: bytes | bytearray
         if (n % int(FLASH_EVERY * FPS)) < 3:
             luma = self.white
         else:
@@ -180,7 +185,10 @@ def onsets(times: list[float], flags: list[bool], quiet: float) -> list[float]:
 
 def measure(path: Path) -> tuple[float, float]:
     """(duration, A/V offset in ms: beep onset minus flash onset, averaged)."""
-    vt, vf, at, af = [], [], [], []
+    vt: list[float] = []
+    vf: list[bool] = []
+    at: list[float] = []
+    af: list[bool] = []
     with av.open(str(path)) as container:
         duration = float(container.duration or 0) / 1_000_000
         resampler = av.AudioResampler(format="s16", layout="mono", rate=RATE)
@@ -205,7 +213,53 @@ def measure(path: Path) -> tuple[float, float]:
     return duration, statistics.mean(offsets) if offsets else float("nan")
 
 
+def probe(path: Path) -> list[dict[str, Any]]:
+    """The streams ffprobe finds in ``path``; exits with a message unless there is a video and
+    an audio stream (a file PyAV reads may still be one that other players refuse)."""
+    ffprobe = shutil.which("ffprobe")
+    if ffprobe is None:
+        sys.exit("ffprobe not found: install ffmpeg (apt-get install ffmpeg)")
+    entries = "stream=index,codec_type,codec_name,width,height,sample_rate,channels,duration"
+    result = subprocess.run(
+        [ffprobe, "-v", "error", "-show_entries", entries, "-of", "json", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    if result.returncode != 0:
+        sys.exit(f"ffprobe could not open {path}: {result.stderr.strip()}")
+    streams: list[dict[str, Any]] = json.loads(result.stdout).get("streams", [])
+    for stream in streams:
+        print("ffprobe stream " + " ".join(f"{k}={v}" for k, v in stream.items()))
+    kinds = {stream.get("codec_type") for stream in streams}
+    if not {"video", "audio"} <= kinds:
+        sys.exit(f"ffprobe: {path} has streams {sorted(map(str, kinds))}, not video and audio")
+    return streams
+
+
+def video_bitrates(root: Path) -> list[float]:
+    """Mbit/s of each captured video segment (file size over duration, from the capture index),
+    printed so the stream's real bitrate is visible next to the CPU figure."""
+    rates = []
+    for line in (root / "capture" / "index.jsonl").read_text().splitlines():
+        record = json.loads(line)
+        segment = root / "archive" / str(record.get("file"))
+        if record["event"] == "close" and record["kind"] == "video" and segment.exists():
+            rates.append(segment.stat().st_size * 8 / max(record["duration"], 0.1) / 1e6)
+    return rates
+
+
+def pin_publisher_bitrate(bits_per_second: int) -> None:
+    """The target is a 1.5 Mbps video stream, but aiortc's VP8 encoder starts at 500 kbps and
+    ramps up on REMB; pinning its bounds makes the measured window carry the stated bitrate.
+    Only the synthetic publisher encodes in this process (the SFU and recorder never do)."""
+    vpx_codec.DEFAULT_BITRATE = bits_per_second
+    vpx_codec.MIN_BITRATE = bits_per_second
+    vpx_codec.MAX_BITRATE = bits_per_second
+
+
 async def main(seconds: float) -> None:
+    pin_publisher_bitrate(1_500_000)
     work = Path(tempfile.mkdtemp(prefix="sabaq-bench-recording-"))
     # A fresh database numbers recordings from 1 again: start from an empty folder.
     shutil.rmtree(ROOT / "data" / "bench-recordings", ignore_errors=True)
@@ -268,8 +322,11 @@ async def main(seconds: float) -> None:
         sys.exit(1)
     folder = Path(services.recordings.paths(await services.recordings.find(recording_id)).root)
     path = folder / "published" / state["files"][0]["name"]
+    probe(path)
     duration, offset = measure(path)
     cpu = (cpu1 - cpu0) / (wall1 - wall0) * 100
+    rates = " ".join(f"{rate:.2f}" for rate in video_bitrates(folder))
+    print(f"captured video Mbit/s per segment: {rates}")
     print(f"recorder cpu {cpu:.2f}% of one core (one 640x360 VP8 stream + one Opus stream)")
     print(f"processing {processing:.2f} s for {duration:.2f} s of media")
     with contextlib.suppress(ValueError):

@@ -223,6 +223,17 @@ def negotiated_codecs(transceiver: RTCRtpTransceiver) -> list[RTCRtpCodecParamet
     return list(transceiver._codecs)
 
 
+def has_common_codec(kind: str, offered: list[RTCRtpCodecParameters]) -> bool:
+    """Would aiortc find a codec in common with these (audio or video)? Its
+    setRemoteDescription raises half-way through an offer otherwise, after changing the
+    m-lines before. Uses `aiortc.rtcpeerconnection.find_common_codecs` and `aiortc.codecs.CODECS`
+    (module-level, not exported)."""
+    from aiortc.codecs import CODECS
+    from aiortc.rtcpeerconnection import find_common_codecs
+
+    return bool(find_common_codecs(CODECS[kind], offered))
+
+
 # --- subscriber side: senders and transports ---------------------------------------------------
 
 

@@ -30,6 +30,7 @@ from media.aiortc_hooks import (
 from media.downtrack import Downtrack, PacketWriter
 from media.keyframes import keyframe_detector
 from media.packet_cache import PacketCache
+from media.tap import PacketTap
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +39,10 @@ NTP_EPOCH_OFFSET = 2208988800  # seconds from 1900-01-01 to 1970-01-01
 
 Clock = Callable[[], float]
 SendPli = Callable[[int], Awaitable[None]]
+
+
+async def _no_pli(media_ssrc: int) -> None:
+    """The PLI sender of a retired track: there is no publisher to ask any more."""
 
 
 def ntp_time(unix_time: float) -> int:
@@ -124,6 +129,16 @@ class TrackForwarder:
         self._highest_seq: int | None = None
         self._keyframe_seq: int | None = None  # where the last keyframe forwarded began
         self._keyframe_at = 0.0
+        self.tap: PacketTap | None = None  # a server-side observer (media.tap), if any
+
+    def retire(self) -> None:
+        """The track is unpublished: let go of the publisher's connection (the PLI sender holds
+        its receiver) and of the room's callback. A subscriber's downtrack keeps its previous
+        source for NACKs a little longer; it then holds only this forwarder and its cache, not
+        a closed peer connection."""
+        self._send_pli = _no_pli
+        self._requester._send_pli = _no_pli
+        self._on_keyframe_request = None
 
     @property
     def cache(self) -> PacketCache:
@@ -226,6 +241,9 @@ class TrackForwarder:
         self.media_ssrc = packet.ssrc
         self.packets_in += 1
         self._cache.put(packet)
+        tap = self.tap
+        if tap is not None and tap.wanted:
+            tap.on_rtp(packet)
         seq, highest = packet.sequence_number, self._highest_seq
         if highest is None or 0 < ((seq - highest) & 0xFFFF) < 0x8000:
             self._highest_seq = seq

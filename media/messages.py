@@ -36,11 +36,13 @@ class SubscriptionAnswer:
 @dataclass(frozen=True)
 class Allow:
     """The room's rule: `subscriber_id` may receive `publisher_id`'s tracks; with
-    `auto_subscribe` it receives all of them, now and later."""
+    `auto_subscribe` it receives all of them, now and later. `labels` narrows that to tracks
+    with one of these labels (e.g. ("microphone",)); allowing a pair again replaces the rule."""
 
     publisher_id: str
     subscriber_id: str
     auto_subscribe: bool = True
+    labels: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -223,6 +225,17 @@ class CommandFailed:
 
 
 @dataclass(frozen=True)
+class SubscriptionLimited:
+    """The tracks held back from a subscriber because it already receives `limit` tracks
+    (oldest first; each is routed as soon as a slot frees). Emitted whenever the set changes;
+    an empty `track_ids` means nothing is held back any more."""
+
+    participant_id: str
+    track_ids: tuple[str, ...]
+    limit: int
+
+
+@dataclass(frozen=True)
 class Left:
     participant_id: str
     removed_tracks: tuple[str, ...] = field(default=())
@@ -238,5 +251,6 @@ Event = (
     | Stats
     | PeerClosed
     | CommandFailed
+    | SubscriptionLimited
     | Left
 )

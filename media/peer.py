@@ -30,6 +30,7 @@ from aiortc import (
 from media import aiortc_hooks as hooks
 from media.downtrack import Downtrack, StreamParams
 from media.forwarder import TrackForwarder, handle_subscriber_rtcp
+from media.sdp import MediaSection
 
 logger = logging.getLogger(__name__)
 
@@ -52,17 +53,38 @@ def _watch(peer: object, pc: RTCPeerConnection, on_state: StateCallback) -> None
 
 
 class PublishPeer:
+    """The connection a participant publishes on: the client offers, the server answers."""
+
     def __init__(self, on_state: StateCallback) -> None:
         self.pc = RTCPeerConnection(peer_configuration())
         self._taps: dict[str, TrackForwarder] = {}
         self.closed = False
         self.ice_ufrag: str | None = None  # the client's, from its first offer
+        self.sections: list[MediaSection] = []  # of the last offer applied
+        self.intact = True  # False once an offer failed half-way into aiortc
         _watch(self, self.pc, on_state)
 
-    async def answer(self, offer_sdp: str) -> str:
-        await self.pc.setRemoteDescription(RTCSessionDescription(sdp=offer_sdp, type="offer"))
+    async def answer(self, offer_sdp: str, sections: list[MediaSection]) -> str:
+        """Apply the client's (checked) offer and answer it. A failure before aiortc changed
+        anything leaves `intact` True: the connection goes on as before."""
+        if self.pc.signalingState != "stable":
+            raise RuntimeError(f"the connection is in signalling state {self.pc.signalingState}")
+        transceivers = len(self.pc.getTransceivers())
+        try:
+            await self.pc.setRemoteDescription(RTCSessionDescription(sdp=offer_sdp, type="offer"))
+        except Exception:
+            # aiortc validates before applying; only a failure half-way leaves traces
+            self.intact = self.pc.signalingState == "stable" and transceivers == len(
+                self.pc.getTransceivers()
+            )
+            raise
         self._hook_receivers()  # before any await: receive() runs in a task scheduled above
-        await self.pc.setLocalDescription(await self.pc.createAnswer())
+        try:
+            await self.pc.setLocalDescription(await self.pc.createAnswer())
+        except Exception:
+            self.intact = False
+            raise
+        self.sections = sections
         return self.pc.localDescription.sdp
 
     def _hook_receivers(self) -> None:
@@ -127,6 +149,8 @@ class _Outgoing:
 
 
 class SubscribePeer:
+    """The connection a participant receives on: the server offers, the client answers."""
+
     def __init__(self, on_state: StateCallback) -> None:
         self.pc = RTCPeerConnection(peer_configuration())
         self._outgoing: list[_Outgoing] = []
@@ -136,6 +160,11 @@ class SubscribePeer:
         self.closed = False
         _watch(self, self.pc, on_state)
         self.pc.on("connectionstatechange", self._connection_changed)
+
+    def offered_sections(self) -> int:
+        """How many media sections our outstanding (or last) offer has."""
+        local = self.pc.localDescription
+        return sum(1 for line in local.sdp.splitlines() if line.startswith("m=")) if local else 0
 
     def slot_names(self) -> list[str]:
         return [o.slot for o in self._outgoing if o.slot is not None]

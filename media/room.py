@@ -11,58 +11,33 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from functools import partial
 
 from media import aiortc_hooks as hooks
 from media import messages as m
 from media.forwarder import TrackForwarder
 from media.peer import NoOfferError, PublishPeer, SubscribePeer
+from media.room_state import MediaConfig as MediaConfig
+from media.room_state import ParticipantMedia, Published, StateError
 from media.router import Route, RouteError, Router, TrackInfo
-from media.sdp import MediaSection, SdpError, SdpLimits, check_sdp, ice_ufrag
+from media.sdp import MediaSection, SdpError, check_renegotiation, check_sdp, ice_ufrag
 from media.stats import participant_stats
+from media.tap import PacketTap
 
 logger = logging.getLogger(__name__)
 
 Emit = Callable[[m.Event], None]
 
 
-class StateError(Exception):
-    """A command that does not fit the participant's current state."""
-
-
-@dataclass(frozen=True)
-class MediaConfig:
-    """`host_addresses`: restrict ICE host candidates to these addresses while the room is open
-    (tests use ("127.0.0.1",)); None gathers on every interface as aioice does."""
-
-    host_addresses: tuple[str, ...] | None = None
-    sdp_limits: SdpLimits = field(default_factory=SdpLimits)
-    cache_size: int = 512
-
-
-@dataclass
-class _Published:
-    info: TrackInfo
-    mid: str
-    forwarder: TrackForwarder
-
-
-@dataclass
-class _Participant:
-    participant_id: str
-    publish: PublishPeer | None = None
-    subscribe: SubscribePeer | None = None
-    published: dict[str, _Published] = field(default_factory=dict)
-    retired_mids: set[str] = field(default_factory=set)  # unpublished, client still sending
-
-
 class MediaRoom:
+    """One room's media: participants' connections, their tracks and the routes between them."""
+
     def __init__(self, config: MediaConfig, emit: Emit) -> None:
         self._config = config
         self._emit = emit
-        self._router = Router()
-        self._participants: dict[str, _Participant] = {}
+        self._router = Router(config.max_subscribed_tracks)
+        self._held: dict[str, tuple[str, ...]] = {}  # held-back tracks last reported
+        self._participants: dict[str, ParticipantMedia] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._next_track = 0
         self._lock = asyncio.Lock()  # routing state; see `handle`
@@ -86,6 +61,17 @@ class MediaRoom:
         info = self._router.track(track_id)
         return self._participants[info.publisher_id].published[track_id].forwarder
 
+    def tap(self, track_id: str, tap: PacketTap | None) -> TrackForwarder | None:
+        """Shows a published track's packets to a server-side observer's tap (None removes it).
+        Returns the track's forwarder (keyframe requests, packet counts), None if it is gone."""
+        try:
+            info = self._router.track(track_id)
+            forwarder = self._participants[info.publisher_id].published[track_id].forwarder
+        except (RouteError, KeyError):
+            return None
+        forwarder.tap = tap
+        return forwarder
+
     async def handle(self, command: m.Command) -> None:
         """Routing changes are applied one command at a time under the room lock; offering
         (ICE gathering included) and applying answers run outside it, serialised per
@@ -98,6 +84,7 @@ class MediaRoom:
             self._touched = []
             await self._guarded(command, self._dispatch(command))
             touched, self._touched = self._touched, []
+            self._report_held()
         await self._offer_to(touched)
 
     async def _guarded(self, command: m.Command, work: Awaitable[None]) -> None:
@@ -124,17 +111,18 @@ class MediaRoom:
         match command:
             case m.Join(pid):
                 self._router.add_participant(pid)
-                self._participants[pid] = _Participant(pid)
+                self._participants[pid] = ParticipantMedia(pid)
             case m.PublishOffer():
                 await self._publish_offer(command)
-            case m.Allow(pub, sub, auto):
-                self._apply(self._router.allow(pub, sub, auto))
+            case m.Allow(pub, sub, auto, labels):
+                only = frozenset(labels) if labels is not None else None
+                self._apply(self._router.allow(pub, sub, auto, only))
             case m.Revoke(pub, sub):
                 self._apply(self._router.revoke(pub, sub))
             case m.Subscribe(sub, track_id, slot):
                 self._apply([self._router.subscribe(sub, track_id, slot)])
             case m.Unsubscribe(sub, slot):
-                self._apply([self._router.unsubscribe(sub, slot)])
+                self._apply(self._router.unsubscribe(sub, slot))
             case m.Mute(pid, track_id, muted):
                 published = self._owned(pid, track_id)
                 published.forwarder.set_muted(muted)
@@ -153,17 +141,28 @@ class MediaRoom:
             case m.Leave(pid):
                 await self._leave(pid)
 
+    def _report_held(self) -> None:
+        """Tell each subscriber whose held-back tracks changed (see `SubscriptionLimited`)."""
+        for participant_id in self._participants:
+            held = tuple(self._router.held_back(participant_id))
+            if held != self._held.get(participant_id, ()):
+                self._held[participant_id] = held
+                limit = self._router.max_slots
+                self._emit(m.SubscriptionLimited(participant_id, held, limit))
+        for gone in set(self._held) - set(self._participants):
+            del self._held[gone]
+
     def _fail(self, command: m.Command, code: str, message: str) -> None:
         pid = getattr(command, "participant_id", None) or getattr(command, "subscriber_id", "")
         self._emit(m.CommandFailed(str(pid), type(command).__name__, code, message))
 
-    def _participant(self, participant_id: str) -> _Participant:
+    def _participant(self, participant_id: str) -> ParticipantMedia:
         try:
             return self._participants[participant_id]
         except KeyError:
             raise StateError(f"participant {participant_id!r} has not joined") from None
 
-    def _owned(self, participant_id: str, track_id: str) -> _Published:
+    def _owned(self, participant_id: str, track_id: str) -> Published:
         published = self._participant(participant_id).published.get(track_id)
         if published is None:
             raise RouteError(f"{participant_id!r} does not publish track {track_id!r}")
@@ -175,24 +174,34 @@ class MediaRoom:
         p = self._participant(command.participant_id)
         sections = check_sdp(command.sdp, self._config.sdp_limits)
         ufrag = ice_ufrag(sections)
-        if p.publish is not None and not p.publish.closed and p.publish.ice_ufrag != ufrag:
-            # the client gave up on the old connection (e.g. ICE failed) and made a new one
+        peer = p.publish
+        renegotiating = peer is not None and not peer.closed and peer.ice_ufrag == ufrag
+        if peer is not None and renegotiating:
+            # Anything wrong with a renegotiation is refused before the connection changes, so
+            # the tracks already flowing keep flowing.
+            check_renegotiation(peer.sections, sections)
+        else:
+            if peer is not None and not peer.closed:
+                # the client gave up on the old connection (e.g. ICE failed) and made a new one
+                await self._drop_publish_peer(p)
+                reason = "replaced by a new connection"
+                self._emit(m.PeerClosed(p.participant_id, "publish", reason))
             await self._drop_publish_peer(p)
-            self._emit(m.PeerClosed(p.participant_id, "publish", "replaced by a new connection"))
-        if p.publish is None or p.publish.closed:
-            await self._drop_publish_peer(p)
-            p.publish = PublishPeer(partial(self._on_state, p.participant_id, "publish"))
-            p.publish.ice_ufrag = ufrag
+            peer = p.publish = PublishPeer(partial(self._on_state, p.participant_id, "publish"))
+            peer.ice_ufrag = ufrag
         try:
-            answer = await p.publish.answer(command.sdp)
+            answer = await peer.answer(command.sdp, sections)
         except Exception as exc:
-            await self._drop_publish_peer(p)
+            if not (renegotiating and peer.intact):
+                # a first offer (nothing to lose), or aiortc applied part of a renegotiation:
+                # that connection cannot be trusted any more
+                await self._drop_publish_peer(p)
             raise SdpError(f"offer rejected: {type(exc).__name__}: {exc}") from None
         self._emit(m.Answer(p.participant_id, answer))
         await self._reconcile_tracks(p, sections, dict(command.labels))
 
     async def _reconcile_tracks(
-        self, p: _Participant, sections: list[MediaSection], labels: dict[str, str]
+        self, p: ParticipantMedia, sections: list[MediaSection], labels: dict[str, str]
     ) -> None:
         peer = p.publish
         assert peer is not None
@@ -214,14 +223,14 @@ class MediaRoom:
         self._apply(routes)  # one renegotiation per subscriber for all changes
 
     @staticmethod
-    def _default_label(p: _Participant, kind: str) -> str:
+    def _default_label(p: ParticipantMedia, kind: str) -> str:
         if kind == "audio":
             return "microphone"
         labels = {pub.info.label for pub in p.published.values()}
         return "screen" if "camera" in labels else "camera"
 
     def _add_track(
-        self, p: _Participant, peer: PublishPeer, mid: str, kind: str, label: str, mime: str
+        self, p: ParticipantMedia, peer: PublishPeer, mid: str, kind: str, label: str, mime: str
     ) -> list[Route]:
         self._next_track += 1
         info = TrackInfo(f"t{self._next_track}", p.participant_id, kind, label, mime)
@@ -233,19 +242,20 @@ class MediaRoom:
                 self._emit, m.KeyframeNeeded(info.track_id, p.participant_id)
             ),
         )
-        p.published[info.track_id] = _Published(info, mid, forwarder)
+        p.published[info.track_id] = Published(info, mid, forwarder)
         peer.set_tap(mid, forwarder)
         routes = self._router.add_track(info)
         self._emit(m.TrackAdded(info.track_id, p.participant_id, label, kind, mime))
         return routes
 
-    async def _remove_track(self, p: _Participant, track_id: str) -> None:
+    async def _remove_track(self, p: ParticipantMedia, track_id: str) -> None:
         self._apply(self._unpublish(p, track_id))
 
-    def _unpublish(self, p: _Participant, track_id: str) -> list[Route]:
+    def _unpublish(self, p: ParticipantMedia, track_id: str) -> list[Route]:
         published = p.published.pop(track_id)
         if p.publish is not None:
             p.publish.set_tap(published.mid, None)
+        published.forwarder.retire()
         routes = self._router.remove_track(track_id)
         for other in self._participants.values():
             if other.subscribe is not None:
@@ -254,7 +264,7 @@ class MediaRoom:
         self._emit(m.TrackRemoved(track_id, info.publisher_id, info.label))
         return routes
 
-    async def _drop_publish_peer(self, p: _Participant) -> None:
+    async def _drop_publish_peer(self, p: ParticipantMedia) -> None:
         routes: list[Route] = []
         for track_id in list(p.published):
             routes += self._unpublish(p, track_id)
@@ -276,7 +286,7 @@ class MediaRoom:
             if self._apply_route(sub, route) and sub.participant_id not in self._touched:
                 self._touched.append(sub.participant_id)
 
-    def _apply_route(self, sub: _Participant, route: Route) -> bool:
+    def _apply_route(self, sub: ParticipantMedia, route: Route) -> bool:
         if route.track_id is None:
             return sub.subscribe is not None and sub.subscribe.remove_slot(route.slot)
         info = self._router.track(route.track_id)
@@ -298,7 +308,7 @@ class MediaRoom:
             if p is not None:
                 await self._offer(p)
 
-    async def _offer(self, sub: _Participant) -> None:
+    async def _offer(self, sub: ParticipantMedia) -> None:
         peer = sub.subscribe
         if peer is None:
             return
@@ -311,17 +321,7 @@ class MediaRoom:
         if offered is None:
             return
         sdp, active = offered
-        slots = tuple(
-            m.SlotInfo(
-                mid=mid,
-                slot=d["slot"],
-                track_id=d["track_id"],
-                publisher_id=d["publisher_id"],
-                label=d["label"],
-                kind=d["kind"],
-            )
-            for mid, d in active
-        )
+        slots = tuple(m.SlotInfo(mid=mid, **described) for mid, described in active)
         self._emit(m.SubscriptionOffer(sub.participant_id, sdp, slots))
 
     async def _subscription_answer(self, command: m.SubscriptionAnswer) -> None:
@@ -330,7 +330,10 @@ class MediaRoom:
         peer = p.subscribe
         if peer is None or peer.pc.signalingState != "have-local-offer":
             raise StateError("no subscription offer is outstanding")
-        check_sdp(command.sdp, self._config.sdp_limits)
+        # Our offer has one m-line per stream we ever opened on this connection: the answer may
+        # have as many (the client-offer limit does not apply to it).
+        limits = self._config.sdp_limits.for_answer(peer.offered_sections())
+        check_sdp(command.sdp, limits)
         try:
             again = await peer.accept_answer(command.sdp)
         except NoOfferError as exc:
@@ -369,6 +372,7 @@ class MediaRoom:
             self._touched = []
             await self._drop_peer(participant_id, role, peer, state)
             touched, self._touched = self._touched, []
+            self._report_held()
         await self._offer_to(touched)
 
     async def _drop_peer(self, participant_id: str, role: str, peer: object, state: str) -> None:

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from media.aiortc_hooks import SdpMediaDescription, parse_sdp
+from media.aiortc_hooks import SdpMediaDescription, has_common_codec, parse_sdp
 
 MAX_SDP_BYTES = 64 * 1024
 MAX_MEDIA_SECTIONS = 16
+# An answer on a subscription connection has one section per stream offered: room for each (aiortc
+# answers take about 1.1 KB per section, browsers less).
+ANSWER_BYTES_PER_SECTION = 3 * 1024
 ALLOWED_CODECS = frozenset({"audio/opus", "video/vp8", "video/h264"})
 MEDIA_KINDS = ("audio", "video", "application")
 
@@ -22,8 +25,15 @@ class SdpError(ValueError):
 
 @dataclass(frozen=True)
 class SdpLimits:
+    """Limits on what a client offers; `for_answer` gives those of an answer to our offer."""
+
     max_bytes: int = MAX_SDP_BYTES
     max_media_sections: int = MAX_MEDIA_SECTIONS
+
+    def for_answer(self, offered_sections: int) -> SdpLimits:
+        """An answer may have as many sections as the offer it answers, and room for them."""
+        room = max(self.max_bytes, ANSWER_BYTES_PER_SECTION * offered_sections)
+        return SdpLimits(max_bytes=room, max_media_sections=offered_sections)
 
 
 @dataclass(frozen=True)
@@ -68,7 +78,29 @@ def check_sdp(text: object, limits: SdpLimits = SdpLimits()) -> list[MediaSectio
         detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
         raise SdpError(f"SDP does not parse ({detail})") from None
     sections_found = [_section(i, m) for i, m in enumerate(parsed.media)]
+    mids = [s.mid for s in sections_found if s.mid]
+    if len(set(mids)) != len(mids):
+        twice = sorted({mid for mid in mids if mids.count(mid) > 1})
+        raise SdpError(f"SDP uses a=mid:{twice[0]} for more than one media section")
     return [s for s in sections_found if s.kind != "application"]
+
+
+def check_renegotiation(before: list[MediaSection], after: list[MediaSection]) -> None:
+    """A new offer on an existing connection keeps every media section it had, in the same
+    place and of the same kind (JSEP never removes m-lines; stopping one sets it inactive)."""
+    now = {s.mid: s for s in after}
+    for old in before:
+        new = now.get(old.mid)
+        if new is None:
+            raise SdpError(
+                f"renegotiation drops media section {old.index} (mid {old.mid}); keep it and "
+                "set it inactive, or build a new connection"
+            )
+        if (new.index, new.kind) != (old.index, old.kind):
+            raise SdpError(
+                f"renegotiation moves mid {old.mid} from section {old.index} ({old.kind}) to "
+                f"section {new.index} ({new.kind}); build a new connection for that"
+            )
 
 
 def _section(index: int, media: SdpMediaDescription) -> MediaSection:
@@ -87,6 +119,15 @@ def _section(index: int, media: SdpMediaDescription) -> MediaSection:
         )
     if not media.rtp.muxId:
         raise SdpError(f"media section {index} ({media.kind}) has no a=mid")
+    if not (media.ice and media.ice.usernameFragment and media.ice.password):
+        raise SdpError(f"media section {index} ({media.kind}) has no a=ice-ufrag and a=ice-pwd")
+    if not media.rtcp_mux:
+        raise SdpError(f"media section {index} ({media.kind}) has no a=rtcp-mux")
+    if not has_common_codec(media.kind, media.rtp.codecs):
+        raise SdpError(
+            f"media section {index} ({media.kind}) offers no codec the server can receive "
+            "(check the codec parameters)"
+        )
     return MediaSection(
         index=index,
         kind=media.kind,

@@ -13,7 +13,7 @@ time and stay there.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import asdict
 
 from recordings.depacketize import depacketizer_for
@@ -23,7 +23,7 @@ from recordings.segments import SegmentWriter, TrackInfo
 SETTLE_SECONDS = 2.0  # the transit minimum is learnt this long, then the mapping is fixed
 KEYFRAME_RETRY = 1.0  # seconds between keyframe requests while one is awaited
 
-RequestKeyframe = Callable[[], Awaitable[None]]
+RequestKeyframe = Callable[[], None]  # asks the publisher for a keyframe; must not block
 
 
 class SessionClock:
@@ -85,18 +85,19 @@ class TrackRecorder:
     def stats(self) -> dict[str, int]:
         return asdict(self._buffer.stats)
 
-    async def on_packet(self, sequence: int, timestamp: int, marker: bool, payload: bytes) -> None:
+    def on_packet(self, sequence: int, timestamp: int, marker: bool, payload: bytes) -> None:
+        """One RTP packet, straight from the socket callback: kept cheap and synchronous."""
         if self.closed:
             return
         now = self._now()
         frames = self._buffer.push(sequence, timestamp, marker, payload, now)
-        await self._handle(frames, now)
+        self._handle(frames, now)
 
-    async def tick(self) -> None:
+    def tick(self) -> None:
         """Called now and then: gives up on lost packets, repeats keyframe requests."""
         if not self.closed:
             now = self._now()
-            await self._handle(self._buffer.flush(now), now)
+            self._handle(self._buffer.flush(now), now)
 
     def finish(self) -> None:
         """The track is gone (or the recorder stops): write what is buffered, close the file."""
@@ -109,13 +110,13 @@ class TrackRecorder:
             self._writer.close(self.info.key, self._last_at, self.stats)
             self._segment_start = None
 
-    async def _handle(self, frames: list[Frame], now: float) -> None:
+    def _handle(self, frames: list[Frame], now: float) -> None:
         for frame in frames:
             self._write(frame)
         if self.video and self._wants_keyframe() and now - self._asked_at >= KEYFRAME_RETRY:
             self._asked_at = now
             self._buffer.keyframe_wanted = False
-            await self._request()
+            self._request()
 
     def _wants_keyframe(self) -> bool:
         if self._buffer.keyframe_wanted or self._segment_start is None:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import av
 
@@ -32,6 +32,12 @@ class Segment:
     start: float
 
 
+class Pictures(Protocol):
+    """Anything that answers "which picture at session time t" (None: nothing to show)."""
+
+    def at(self, t: float) -> Any | None: ...
+
+
 class TrackFrames:
     """A video track's decoded pictures in session time, one look-ahead frame."""
 
@@ -47,6 +53,18 @@ class TrackFrames:
         if self._current is None or t - self._current[0] > HOLD:
             return None
         return self._current[1]
+
+
+class FirstOf:
+    """Several tracks in one slot, the first that has a picture wins: a screen share stopped and
+    started again is two tracks, and both belong in the screen slot."""
+
+    def __init__(self, tracks: list[Pictures]) -> None:
+        self._tracks = tracks
+
+    def at(self, t: float) -> Any | None:
+        pictures = [track.at(t) for track in self._tracks]  # every track keeps up with t
+        return next((p for p in pictures if p is not None), None)
 
 
 def _video_frames(segments: list[Segment]) -> Iterator[tuple[float, Any]]:
@@ -109,12 +127,14 @@ class AudioLine:
 
 @dataclass
 class Layout:
-    """What goes where: ``main`` pictures full size (screen first, then camera), ``inset`` a
-    small corner picture, or ``left``/``right`` side by side."""
+    """What goes where: ``main`` pictures full size (the first ``screens`` are screen shares,
+    then cameras), ``inset`` a small corner picture shown over a screen share, or the two
+    ``main`` slots side by side."""
 
-    main: list[TrackFrames]
-    inset: TrackFrames | None = None
+    main: list[Pictures]
+    inset: Pictures | None = None
     side_by_side: bool = False
+    screens: int = 0
 
 
 class Composer:
@@ -132,10 +152,14 @@ class Composer:
         if layout.side_by_side:
             pictures = [track.at(t) for track in layout.main]
             return self._side_by_side(pictures)
-        main = next((p for p in (track.at(t) for track in layout.main) if p is not None), None)
+        pictures = [track.at(t) for track in layout.main]
+        shown = next((i for i, p in enumerate(pictures) if p is not None), None)
+        main = pictures[shown] if shown is not None else None
         inset = layout.inset.at(t) if layout.inset is not None else None
         if main is None:
             main, inset = inset, None
+        elif shown is not None and shown >= layout.screens:
+            inset = None  # the camera is already the main picture: no copy of it in the corner
         if main is None:
             return self._black
         frame = main.reformat(width=self.width, height=self.height, format="yuv420p")

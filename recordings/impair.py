@@ -9,10 +9,10 @@ for no retransmission that could hide the damage).
 from __future__ import annotations
 
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 
-Deliver = Callable[[], Awaitable[None]]
+Deliver = Callable[[], None]
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,7 @@ class Impairment:
         self.dropped = 0
         self.reordered = 0
 
-    async def pass_on(self, deliver: Deliver) -> None:
+    def pass_on(self, deliver: Deliver) -> None:
         roll = self._random.random()
         if roll < self._spec.loss:
             self.dropped += 1
@@ -56,11 +56,11 @@ class Impairment:
             self.reordered += 1
             self._held.append((self._random.randint(1, 4), deliver))
         else:
-            await deliver()
-        await self._release()
+            deliver()
+        self._release()
 
-    async def _release(self) -> None:
+    def _release(self) -> None:
         due = [d for left, d in self._held if left <= 1]
         self._held = [(left - 1, d) for left, d in self._held if left > 1]
         for deliver in due:
-            await deliver()
+            deliver()

@@ -89,18 +89,37 @@ class JitterBuffer:
     ) -> list[Frame]:
         """Add one RTP packet; returns the frames it completes (maybe none)."""
         self.stats.packets += 1
-        seq = unwrap(sequence, self._highest, 16)
-        ts = unwrap(timestamp, self._ts_reference, 32)
+        highest, reference = self._highest, self._ts_reference
+        # unwrap() inlined: this runs for every packet
+        seq = (
+            sequence
+            if highest is None
+            else highest + ((sequence - highest + 0x8000) & 0xFFFF) - 0x8000
+        )
+        ts = (
+            timestamp
+            if reference is None
+            else reference + ((timestamp - reference + 0x80000000) & 0xFFFFFFFF) - 0x80000000
+        )
         if self._next is None or abs(seq - self._next) > MAX_JUMP:
             self._reset(seq)
         if seq < self._next_seq:
             self.stats.late += 1
             return []
+        self._ts_reference = ts
+        if seq == self._next and not self._packets:
+            # The usual case: in order and nothing waiting, so nothing to buffer.
+            if highest is None or seq > highest:
+                self._highest = seq
+            self._next = seq + 1
+            self._gap_since = None
+            out: list[Frame] = []
+            self._take(ts, marker, payload, now, out)
+            return out
         if seq in self._packets:
             self.stats.duplicates += 1
             return []
         self._highest = seq if self._highest is None else max(self._highest, seq)
-        self._ts_reference = ts
         self._packets[seq] = _Packet(ts, marker, payload, now)
         return self._drain(now)
 
@@ -142,7 +161,7 @@ class JitterBuffer:
                 continue
             self._gap_since = None
             self._next = self._next_seq + 1
-            self._take(packet, out)
+            self._take(packet.timestamp, packet.marker, packet.payload, packet.arrival, out)
         return out
 
     def _lose(self) -> None:
@@ -158,25 +177,27 @@ class JitterBuffer:
             self._broken = True
             self.keyframe_wanted = True
 
-    def _take(self, packet: _Packet, out: list[Frame]) -> None:
-        if packet.timestamp == self._skip_ts:
+    def _take(
+        self, timestamp: int, marker: bool, payload: bytes, arrival: float, out: list[Frame]
+    ) -> None:
+        if timestamp == self._skip_ts:
             return
-        if self._partial_ts is not None and packet.timestamp != self._partial_ts:
+        if self._partial_ts is not None and timestamp != self._partial_ts:
             # A new timestamp ends the previous frame even if its marker was lost.
             self._emit(out)
         if self._partial_ts is None:
-            if self._video and not self._codec.starts_frame(packet.payload):
+            if self._video and not self._codec.starts_frame(payload):
                 # The frame's first packet is gone: the rest of it is useless.
-                self._skip_ts = packet.timestamp
+                self._skip_ts = timestamp
                 self.stats.dropped_frames += 1
                 self._broken = True
                 self.keyframe_wanted = True
                 return
             self._skip_ts = None
-            self._partial_ts = packet.timestamp
-        self._partial.append(packet.payload)
-        self._partial_arrival = packet.arrival
-        if packet.marker or not self._video:
+            self._partial_ts = timestamp
+        self._partial.append(payload)
+        self._partial_arrival = arrival
+        if marker or not self._video:
             self._emit(out)
 
     def _emit(self, out: list[Frame]) -> None:

@@ -27,7 +27,16 @@ from typing import Any
 
 import av
 
-from recordings.compose import AudioLine, Composer, Layout, Segment, TrackFrames, encode
+from recordings.compose import (
+    AudioLine,
+    Composer,
+    FirstOf,
+    Layout,
+    Pictures,
+    Segment,
+    TrackFrames,
+    encode,
+)
 from recordings.layout import PHASES, RecordingPaths, read_index, read_json, write_json
 
 WEIGHTS = {"archive": (0, 5), "check": (5, 25), "process": (25, 95), "publish": (95, 100)}
@@ -199,14 +208,17 @@ def _composer(
     cameras = sorted((r for r in video.values() if r[0]["label"] != "screen"), key=duration)
     screens.reverse()
     cameras.reverse()
+
+    def slot(chosen: list[list[dict[str, Any]]]) -> Pictures:
+        # A track that stopped and started again is a new track: all of them share the slot.
+        return FirstOf([TrackFrames(segments(r)) for r in chosen])
+
     if side_by_side:
-        pair = (cameras[:1] or [[]]) + (screens[:1] or [[]])
-        mains = [TrackFrames(segments(r)) for r in pair]
-        return Composer(Layout(mains, side_by_side=True), 2 * 640, 360)
-    mains = [TrackFrames(segments(r)) for r in screens + cameras]
-    inset = TrackFrames(segments(cameras[0])) if screens and cameras else None
+        return Composer(Layout([slot(cameras), slot(screens)], side_by_side=True), 2 * 640, 360)
+    mains: list[Pictures] = [TrackFrames(segments(r)) for r in screens + cameras]
+    inset = slot(cameras) if screens and cameras else None
     width, height = _size(segments((screens or cameras)[0])[0].path)
-    return Composer(Layout(mains, inset), width, height)
+    return Composer(Layout(mains, inset, screens=len(screens)), width, height)
 
 
 def _size(path: Path) -> tuple[int, int]:

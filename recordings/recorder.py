@@ -5,8 +5,9 @@
     (the room token is read from the first line of standard input, never from the command line)
 
 It signs in with a room token that only lets it subscribe, answers the SFU's subscription
-offers on one RTCPeerConnection, taps every receiver before aiortc's decoder (media.aiortc_hooks:
-no decoder ever runs) and hands the packets to a ``TrackRecorder`` per m-line. It ends when the
+offers on one RTCPeerConnection, takes the SRTP media off its sockets below aiortc's receive
+path (recordings.direct_receive: no aiortc jitter buffer, no decoder) and hands the packets to a
+``TrackRecorder`` per m-line, synchronously, in the socket callback. It ends when the
 room closes its WebSocket, on SIGTERM/SIGINT, or when the disk (or the size cap) is full; the
 exit code says which (``recordings.layout.EXIT_*``). Running as its own process means a crash or
 kill -9 here cannot touch the SFU, and loses only the segments still open.
@@ -26,9 +27,16 @@ from pathlib import Path
 from typing import Any
 
 import websockets
-from aiortc import RTCConfiguration, RTCPeerConnection, RTCRtpReceiver, RTCSessionDescription
+from aiortc import (
+    RTCBundlePolicy,
+    RTCConfiguration,
+    RTCPeerConnection,
+    RTCRtpReceiver,
+    RTCSessionDescription,
+)
 
 from media import aiortc_hooks as hooks
+from recordings import direct_receive
 from recordings.capture import TrackRecorder
 from recordings.impair import Impairment, ImpairmentSpec
 from recordings.layout import (
@@ -45,6 +53,15 @@ from recordings.segments import DiskBudget, SegmentWriter, TrackInfo
 log = logging.getLogger("recordings.recorder")
 TICK_SECONDS = 0.2  # also how often frames go to the writer thread
 JOIN_TIMEOUT = 15
+
+
+def _configuration() -> RTCConfiguration:
+    """max-bundle, as docs/protocol.md asks of every client. With aiortc's default ("balanced")
+    an offer that brings two video m-lines at once puts the second on the first one's own
+    transport before BUNDLE is applied; aiortc then leaves it there (it counts as bundled), that
+    transport is discarded, and its receiver never starts: its SSRC is never registered, so
+    aiortc's router learns it, by payload type, for the only started video receiver."""
+    return RTCConfiguration(iceServers=[], bundlePolicy=RTCBundlePolicy.MAX_BUNDLE)
 
 
 class JoinFailed(RuntimeError):
@@ -87,9 +104,10 @@ class Recorder:
         write_json(out / "clock.json", {"origin": self._origin})
         self._writer = SegmentWriter(out, budget, self._fatal_from_thread)
         self._loop = asyncio.get_running_loop()
-        self._pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+        self._pc = RTCPeerConnection(_configuration())
         self._lines: dict[str, _Line] = {}
         self._answering = asyncio.Lock()
+        self._keyframe_requests: set[asyncio.Task[None]] = set()
 
     def stop(self, reason: str = "stopped") -> None:
         self._reason = reason
@@ -145,6 +163,8 @@ class Recorder:
             self._tap_new_receivers()  # before any await: receive() runs in a scheduled task
             self._apply_slots(offer.get("slots", []))
             await self._pc.setLocalDescription(await self._pc.createAnswer())
+            for line in self._lines.values():  # gathered by now; bundled: one transport
+                direct_receive.receive_in_callback(line.receiver.transport)
             answer = {"type": "subscription_answer", "sdp": self._pc.localDescription.sdp}
             await socket.send(json.dumps(answer))
 
@@ -156,16 +176,13 @@ class Recorder:
             line = _Line(transceiver.receiver, Impairment(self._impair) if self._impair else None)
             self._lines[mid] = line
 
-            async def on_rtp(packet: hooks.RtpPacket, line: _Line = line) -> None:
+            def on_rtp(packet: direct_receive.RtpHeader, line: _Line = line) -> None:
                 if line.impairment is None:
-                    await self._on_rtp(line, packet)
+                    self._on_rtp(line, packet)
                 else:
-                    await line.impairment.pass_on(lambda: self._on_rtp(line, packet))
+                    line.impairment.pass_on(lambda: self._on_rtp(line, packet))
 
-            async def on_rtcp(_packet: hooks.AnyRtcpPacket) -> None:
-                return None
-
-            hooks.hook_receiver(transceiver.receiver, on_rtp, on_rtcp)
+            direct_receive.tap_receiver(transceiver.receiver, on_rtp)
 
     def _apply_slots(self, slots: list[dict[str, Any]]) -> None:
         """An m-line whose track changed or went away closes its track's segment."""
@@ -178,7 +195,7 @@ class Recorder:
                 line.track = None
             line.slot = slot
 
-    async def _on_rtp(self, line: _Line, packet: hooks.RtpPacket) -> None:
+    def _on_rtp(self, line: _Line, packet: direct_receive.RtpHeader) -> None:
         if line.slot is None or self._stop.is_set():
             return
         line.ssrc = packet.ssrc
@@ -186,7 +203,7 @@ class Recorder:
             line.track = self._track_for(line, packet.payload_type)
             if line.track is None:
                 return
-        await line.track.on_packet(
+        line.track.on_packet(
             packet.sequence_number, packet.timestamp, packet.marker == 1, packet.payload
         )
 
@@ -206,9 +223,10 @@ class Recorder:
             mime_type=codec.mimeType,
         )
 
-        async def keyframe() -> None:
-            with contextlib.suppress(Exception):
-                await hooks.send_pli(line.receiver, line.ssrc)
+        def keyframe() -> None:
+            task = asyncio.ensure_future(self._send_pli(line))
+            self._keyframe_requests.add(task)
+            task.add_done_callback(self._keyframe_requests.discard)
 
         try:
             return TrackRecorder(
@@ -225,12 +243,17 @@ class Recorder:
             line.slot = None
             return None
 
+    @staticmethod
+    async def _send_pli(line: _Line) -> None:
+        with contextlib.suppress(Exception):
+            await hooks.send_pli(line.receiver, line.ssrc)
+
     async def _tick(self) -> None:
         while True:
             await asyncio.sleep(TICK_SECONDS)
             for line in list(self._lines.values()):
                 if line.track is not None:
-                    await line.track.tick()
+                    line.track.tick()
             self._writer.flush()
 
     def _fatal_from_thread(self, reason: str, detail: str) -> None:

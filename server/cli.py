@@ -1,4 +1,4 @@
-"""Command line: ``python -m server migrate|seed|serve|run|create-admin``."""
+"""Command line: ``python -m server migrate|seed|serve|run|create-admin|purge-proctoring``."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from server.db.migrate import upgrade
 from server.db.models import Branch, Person, Role
 from server.errors import ConfigError
 from server.passwords import PasswordService
+from server.proctoring_retention import PurgeReport, proctoring_retention
 from server.schemas import PersonIn
 from server.seed import ensure_branches, seed_demo
 from server.settings import Settings, load_settings
@@ -108,6 +109,27 @@ def create_admin(settings: Settings, login: str, full_name: str) -> None:
         raise CommandError(problems) from None
 
 
+async def _purge_proctoring(settings: Settings) -> PurgeReport:
+    engine = make_engine(settings.database_url)
+    try:
+        return await proctoring_retention(settings, engine).purge()
+    finally:
+        await engine.dispose()
+
+
+def purge_proctoring(settings: Settings) -> None:
+    """Runs the proctoring retention purge once (the server also runs it every hour)."""
+    days = settings.proctoring_retention_days
+    if days <= 0:
+        print("PROCTORING_RETENTION_DAYS is 0: proctoring data is kept; nothing purged")
+        return
+    report = asyncio.run(_purge_proctoring(settings))
+    print(
+        f"proctoring data older than {days} days purged: {report.checkins} check-ins, "
+        f"{report.photos} files, evidence of {report.flags} flags"
+    )
+
+
 def serve(settings: Settings) -> None:
     print(f"serving on http://{settings.host}:{settings.port}")
     uvicorn.run(
@@ -127,6 +149,7 @@ def _parser() -> argparse.ArgumentParser:
         ("seed", "add demo data to an empty database (not in production)"),
         ("serve", "serve HTTP and WebSocket"),
         ("run", "migrate, seed demo data outside production, serve"),
+        ("purge-proctoring", "delete proctoring photos and evidence past their retention"),
     ]:
         commands.add_parser(name, help=text)
     admin = commands.add_parser("create-admin", help="create an admin; password on stdin")
@@ -148,6 +171,8 @@ def main(argv: list[str] | None = None) -> int:
             seed(settings)
         if args.command == "create-admin":
             create_admin(settings, args.login, args.full_name)
+        if args.command == "purge-proctoring":
+            purge_proctoring(settings)
         if args.command in ("serve", "run"):
             serve(settings)
     except ConfigError as exc:

@@ -26,13 +26,21 @@ EXAM_COLUMNS = [
     "Цифровой эквивалент",
 ]
 
+PROCTORING = "Прокторинг"
+VERDICTS = {"no_concerns": "без замечаний", "concerns": "есть замечания", "violation": "нарушение"}
+
 
 def _columns(doc: dict[str, Any]) -> tuple[list[str], list[str]]:
-    """Headers and the row keys under them."""
+    """Headers and the row keys under them (a proctored control: the verdict last)."""
     if doc["kind"] == "final_exam":
         keys = ["number", "full_name", "admission", "exam", "points", "letter", "grade_points"]
-        return EXAM_COLUMNS, keys
-    return MIDTERM_COLUMNS, ["number", "full_name", "points", "letter", "grade_points"]
+        headers = list(EXAM_COLUMNS)
+    else:
+        keys = ["number", "full_name", "points", "letter", "grade_points"]
+        headers = list(MIDTERM_COLUMNS)
+    if doc.get("proctored"):
+        return [*headers, PROCTORING], [*keys, "proctoring"]
+    return headers, keys
 
 
 def _facts(doc: dict[str, Any]) -> list[tuple[str, Any]]:
@@ -68,8 +76,8 @@ def sheet_xlsx(doc: dict[str, Any]) -> bytes:
     for cell in sheet[sheet.max_row]:
         cell.font = bold
     for row in doc["rows"]:
-        sheet.append([row.get(key) for key in keys])
-        sheet.cell(sheet.max_row, len(keys)).number_format = "0.00"
+        sheet.append([_cell(key, row.get(key)) for key in keys])
+        sheet.cell(sheet.max_row, keys.index("grade_points") + 1).number_format = "0.00"
     sheet.append([])
     sheet.append([HEAD_OF_DEPARTMENT, "", "______________"])
     sheet.append([EXAMINER, doc["examiner"] or "", "______________"])
@@ -113,7 +121,13 @@ def _signature(role: str, name: str) -> str:
     )
 
 
+def _cell(key: str, value: Any) -> Any:
+    return VERDICTS.get(value, value) if key == "proctoring" and value else value
+
+
 def _text(key: str, value: Any) -> str:
     if value is None:
         return ""
+    if key == "proctoring":
+        return str(_cell(key, value))
     return f"{value:.2f}" if key == "grade_points" else str(value)

@@ -25,5 +25,5 @@ def build_grades(settings: Settings, sessions: async_sessionmaker[AsyncSession])
     return GradeServices(
         grades=GradeService(sessions, settings.default_timezone),
         book=GradebookService(sessions, settings.default_timezone),
-        sheets=SheetService(sessions),
+        sheets=SheetService(sessions, settings.default_timezone),
     )

@@ -8,6 +8,7 @@ the admission rating, the exam and the final mark. Letters and grade points come
 from __future__ import annotations
 
 import json
+import zoneinfo
 from typing import Any
 
 from sqlalchemy import func, select
@@ -34,6 +35,7 @@ from server.grades_access import CONTROLS, course_group, lock_plan, visible_item
 from server.grades_book import Book, load_book
 from server.grades_scale import from_tenths
 from server.grades_views import score
+from server.proctoring_verdicts import control_verdicts
 from server.scope import MANAGERS
 
 FORMS = {GradeKind.MIDTERM.value: "Рубежный контроль", GradeKind.FINAL_EXAM.value: "Экзамен"}
@@ -42,8 +44,9 @@ FORMS = {GradeKind.MIDTERM.value: "Рубежный контроль", GradeKind
 class SheetService:
     """Reads, signs and re-opens the grade sheets of controls the viewer grades."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], timezone: str) -> None:
         self._sessions = sessions
+        self._zone = zoneinfo.ZoneInfo(timezone)  # a control's date is a day in this zone
 
     async def _control(
         self, db: AsyncSession, viewer: Viewer, item_id: int
@@ -63,7 +66,9 @@ class SheetService:
                 document = json.loads(record.snapshot)
             else:
                 examiner = await examiner_of(db, course.id, group.id)
-                document = _document(item, await load_book(db, course, group), examiner)
+                verdicts = await control_verdicts(db, item, self._zone)
+                book = await load_book(db, course, group)
+                document = _document(item, book, examiner, verdicts)
             return {**document, **await _status(db, record)}
 
     async def sign(self, viewer: Viewer, item_id: int) -> dict[str, Any]:
@@ -78,9 +83,9 @@ class SheetService:
             if record.status == SheetStatus.SIGNED.value:
                 raise Conflict(f"the sheet of control {item.id} is already signed")
             examiner = await _examiner_for(db, viewer, course.id, group.id)
-            snapshot = json.dumps(
-                _document(item, await load_book(db, course, group), examiner), ensure_ascii=False
-            )
+            verdicts = await control_verdicts(db, item, self._zone)
+            book = await load_book(db, course, group)
+            snapshot = json.dumps(_document(item, book, examiner, verdicts), ensure_ascii=False)
             record.status, record.snapshot = SheetStatus.SIGNED.value, snapshot
             record.signed_by, record.signed_at = viewer.person_id, utcnow()
             record.examiner_id = examiner.id if examiner else None
@@ -178,9 +183,16 @@ def _event(
     )
 
 
-def _document(item: GradeItem, book: Book, examiner: Person | None) -> dict[str, Any]:
-    """What the sheet says; stored as is when signed."""
+def _document(
+    item: GradeItem, book: Book, examiner: Person | None, verdicts: dict[int, str] | None
+) -> dict[str, Any]:
+    """What the sheet says; stored as is when signed. A control held in proctored sessions
+    (``verdicts`` not None) has ``proctored`` true and each row's proctoring ``verdict``."""
     exam = item.kind == GradeKind.FINAL_EXAM.value
+    rows = [_row(book, item, n, s, exam) for n, s in enumerate(book.students, start=1)]
+    if verdicts is not None:
+        for row in rows:
+            row["proctoring"] = verdicts.get(row["student_id"])
     return {
         "item_id": item.id,
         "kind": item.kind,
@@ -192,7 +204,8 @@ def _document(item: GradeItem, book: Book, examiner: Person | None) -> dict[str,
         "group": book.group.name,
         "form_of_control": FORMS[item.kind],
         "examiner": examiner.full_name if examiner else None,
-        "rows": [_row(book, item, n, s, exam) for n, s in enumerate(book.students, start=1)],
+        "proctored": verdicts is not None,
+        "rows": rows,
     }
 
 

@@ -3,26 +3,34 @@
 Every change of the rules is turned into media commands by diffing the set of routed
 (publisher, subscriber) pairs, and into messages to the clients concerned. Media events come back
 through ``_on_media_event`` and are routed to the participant they concern.
+
+Helpers: ``live_connections`` (channels, presence, resume grace), ``live_tracks`` (media events to
+clients), ``live_talk`` (private talk), ``live_exam`` (publish gate, exam observer).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, Protocol
+from typing import Any
 
 from media import messages as m
 from media.room import MediaConfig, MediaRoom
-from server import live_views
-from server.db.models import Role, SessionKind
+from server.db.models import SessionKind
 from server.errors import Conflict, Forbidden, NotFound
+from server.live_connections import Connection as Connection
+from server.live_connections import RoomConnections
+from server.live_exam import ExamObserver as ExamObserver
+from server.live_exam import ExamWatch
+from server.live_exam import PublishGate as PublishGate
+from server.live_talk import PrivateTalks
+from server.live_tracks import RoomTracks
 from server.room_chat import RoomChat
-from server.rooms import Participant, RoomRules, participant_id_of
-from server.tokens import AGENT_PERSON_ID, EXAM_KINDS, RoomClaims
+from server.rooms import Participant, RoomRules
+from server.tokens import RoomClaims
 
 log = logging.getLogger(__name__)
 
@@ -32,21 +40,12 @@ CLOSE_ENDED = 4001
 
 
 RoomChatFactory = Callable[[RoomRules], RoomChat]
-# Asked before an exam student publishes: the reason to refuse (e.g. identity not yet approved),
-# or None to let them (``server.proctoring``).
-PublishGate = Callable[[int, Participant], Awaitable[str | None]]
+# (session id, whose hand, raised, who did it): a hand went up or down.
+HandHook = Callable[[int, Participant, bool, Participant], None]
 
 
 class RoomRetired(Exception):
     """The room closed (it emptied) between being looked up and being joined: open it again."""
-
-
-class Connection(Protocol):
-    """A participant's signalling channel as the room sees it."""
-
-    def send(self, message: dict[str, Any]) -> None: ...
-
-    async def close(self, code: int, reason: str) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -62,6 +61,8 @@ class RoomDeps:
     presence: Callable[[int, int, str], None]
     heartbeat_seconds: float = 30
     publish_gate: PublishGate | None = None
+    exam_observer: ExamObserver | None = None
+    on_hand: HandHook | None = None  # told of every hand change (server.room_events)
 
 
 class LiveRoom:
@@ -74,26 +75,28 @@ class LiveRoom:
         self.chat = deps.chat(self.rules)
         self.ended = False
         self.retired = False
-        self._grace = deps.resume_grace_seconds
         self._on_empty = deps.on_empty
         self._on_end = deps.on_end
         self._ice_servers = deps.ice_servers
-        self._publish_gate = deps.publish_gate
-        self._note_presence = partial(deps.presence, session_id)
-        self._heartbeat = asyncio.create_task(self._beat(deps.heartbeat_seconds))
-        self._connections: dict[str, Connection] = {}
-        self._routed: set[tuple[str, str]] = set()
-        self._tracks: dict[str, dict[str, Any]] = {}
-        # The last subscription offer each participant has not answered: sent again on resume,
-        # since one sent while their signalling was down is lost.
-        self._unanswered: dict[str, dict[str, Any]] = {}
-        self._expiries: dict[str, asyncio.Task[None]] = {}
+        self._on_hand: HandHook = deps.on_hand or (lambda *_: None)
+        self._exam = ExamWatch(self, deps.publish_gate, deps.exam_observer)
+        self._conns = RoomConnections(
+            self.rules,
+            partial(deps.presence, session_id),
+            deps.heartbeat_seconds,
+            deps.resume_grace_seconds,
+        )
+        # Short names for what the room does most with its channels.
+        self._presence = self._conns.presence
+        self._send = self._conns.send
+        self._broadcast = self._conns.broadcast
+        self._notify_all = self._conns.notify_all
+        self._routed: dict[tuple[str, str], tuple[str, ...] | None] = {}
+        self._news = RoomTracks(session_id, self.rules, self._send, self._exam.track_changed)
+        self._tracks = self._news.tracks
+        self._talks = PrivateTalks(self.rules, self._news, self._send)
+        self._unanswered = self._news.unanswered
         self._lock = asyncio.Lock()
-
-    def _presence(self, person_id: int, kind: str) -> None:
-        # Attendance is for people: the recorder (an agent) is never present or absent.
-        if person_id != AGENT_PERSON_ID:
-            self._note_presence(person_id, kind)
 
     # --- arriving and leaving ---
 
@@ -110,19 +113,22 @@ class LiveRoom:
             resumed = claims.person_id in {p.person_id for p in self.rules.participants.values()}
             participant = self.rules.admit(claims)
             pid = participant.participant_id
-            self._cancel_expiry(pid)
-            previous = self._connections.pop(pid, None)
+            self._conns.cancel_expiry(pid)
+            previous = self._conns.open.pop(pid, None)
             if previous is not None:
                 await previous.close(CLOSE_REPLACED, "replaced by a newer connection")
-            self._connections[pid] = connection
+            self._conns.open[pid] = connection
             participant.connected = True
             self._presence(claims.person_id, "join")
+            self._exam.joined(participant)
             if not resumed:
                 await self.media.handle(m.Join(pid))
             connection.send(self._joined(participant, resumed))
             await self.chat.attach(participant, connection.send, chat_since)
             if resumed and pid in self._unanswered:
                 connection.send(self._unanswered[pid])
+            if resumed:
+                self._talks.repeat_to(participant)
             kind = "participant_updated" if resumed else "participant_joined"
             self._broadcast({"type": kind, "participant": participant.public()}, skip=pid)
             if participant.is_recorder and not resumed:
@@ -136,34 +142,25 @@ class LiveRoom:
             "participant_id": participant.participant_id,
             "resumed": resumed,
             "room": self.rules.snapshot(participant),
-            "tracks": [t for t in self._tracks.values() if self._sees(participant, t)],
+            "tracks": self._news.seen_by(participant),
             "ice_servers": self._ice_servers,
         }
 
     async def disconnected(self, participant_id: str, connection: Connection) -> None:
         """The signalling channel dropped: keep the participant for the resume grace period."""
         async with self._lock:
-            if self._connections.get(participant_id) is not connection:
+            if self._conns.open.get(participant_id) is not connection:
                 return
-            del self._connections[participant_id]
+            del self._conns.open[participant_id]
             self.chat.detach(participant_id)
             participant = self.rules.participants.get(participant_id)
             if participant is None:
                 return
             self._presence(participant.person_id, "leave")
             participant.connected = False
+            self._exam.disconnected(participant)
             self._broadcast({"type": "participant_updated", "participant": participant.public()})
-            self._expiries[participant_id] = asyncio.create_task(self._expire(participant_id))
-
-    async def _expire(self, participant_id: str) -> None:
-        await asyncio.sleep(self._grace)
-        self._expiries.pop(participant_id, None)
-        await self.leave(participant_id)
-
-    def _cancel_expiry(self, participant_id: str) -> None:
-        task = self._expiries.pop(participant_id, None)
-        if task is not None and task is not asyncio.current_task():
-            task.cancel()
+            self._conns.expire_later(participant_id, self.leave)
 
     async def leave(self, participant_id: str) -> None:
         async with self._lock:
@@ -180,7 +177,7 @@ class LiveRoom:
             return []
         connections = []
         for participant in list(self.rules.participants.values()):
-            connection = self._connections.get(participant.participant_id)
+            connection = self._conns.open.get(participant.participant_id)
             await self._leave(participant.participant_id)
             if connection is not None:
                 connections.append(connection)
@@ -188,24 +185,25 @@ class LiveRoom:
 
     def tell_moderators(self, message: dict[str, Any]) -> None:
         """A notice for the tutor and proctors only (e.g. the recording stopped: disk full)."""
-        for participant in self.rules.participants.values():
-            if participant.moderates:
-                self._send(participant.participant_id, message)
+        self._conns.tell_moderators(message)
 
     async def _leave(self, participant_id: str) -> None:
-        self._cancel_expiry(participant_id)
+        self._conns.cancel_expiry(participant_id)
         if participant_id not in self.rules.participants:
             return
         leaver = self.rules.participants[participant_id]
-        if participant_id in self._connections:
+        if participant_id in self._conns.open:
             self._presence(leaver.person_id, "leave")
         # Media first, so that the audience of the leaver's tracks still hears of their removal.
         await self.media.handle(m.Leave(participant_id))
+        self._talks.leaving(participant_id)
         self.rules.drop(participant_id)
         self._unanswered.pop(participant_id, None)
-        self._connections.pop(participant_id, None)
+        self._conns.open.pop(participant_id, None)
         self.chat.detach(participant_id)
-        self._routed = {pair for pair in self._routed if participant_id not in pair}
+        self._routed = {
+            pair: labels for pair, labels in self._routed.items() if participant_id not in pair
+        }
         left = {"type": "participant_left", "participant_id": participant_id}
         self._broadcast(left, subject=leaver)
         if leaver.is_recorder:
@@ -217,24 +215,14 @@ class LiveRoom:
     async def publish(self, participant: Participant, sdp: str, labels: dict[str, str]) -> None:
         if not self.rules.may_publish(participant):
             raise Forbidden("you may not publish in this room (ask the tutor for the floor)")
-        await self._check_gate(participant)
+        await self._exam.check_gate(participant)
         command = m.PublishOffer(participant.participant_id, sdp, tuple(labels.items()))
         async with self._lock:
             await self.media.handle(command)
 
-    async def _check_gate(self, participant: Participant) -> None:
-        exam_student = self.rules.kind in EXAM_KINDS and participant.role == Role.STUDENT
-        if self._publish_gate is not None and exam_student and participant.agent is None:
-            refusal = await self._publish_gate(self.session_id, participant)
-            if refusal is not None:
-                raise Forbidden(refusal)
-
     def tell(self, person_id: int, message: dict[str, Any]) -> bool:
         """Sends a server message to one person if connected (e.g. their exam was paused)."""
-        connection = self._connections.get(participant_id_of(person_id))
-        if connection is not None:
-            connection.send(message)
-        return connection is not None
+        return self._conns.tell(person_id, message)
 
     async def answer_subscription(self, participant: Participant, sdp: str) -> None:
         async with self._lock:
@@ -270,6 +258,7 @@ class LiveRoom:
     async def raise_hand(self, participant: Participant, raised: bool) -> None:
         async with self._lock:
             self.rules.raise_hand(participant, raised)
+            self._on_hand(self.session_id, participant, raised, participant)
             self._broadcast({"type": "participant_updated", "participant": participant.public()})
 
     async def lower_hand(self, actor: Participant, target_id: str) -> None:
@@ -277,6 +266,7 @@ class LiveRoom:
             self.rules.require_moderator(actor)
             target = self.rules.get(target_id)
             self.rules.raise_hand(target, False)
+            self._on_hand(self.session_id, target, False, actor)
             self._broadcast({"type": "participant_updated", "participant": target.public()})
 
     async def set_floor(self, actor: Participant, target_id: str, granted: bool) -> None:
@@ -322,10 +312,19 @@ class LiveRoom:
             if target.moderates:
                 raise Forbidden("a moderator cannot be removed")
             self.rules.removed.add(target.person_id)
-            connection = self._connections.get(target_id)
+            connection = self._conns.open.get(target_id)
             await self._leave(target_id)
         if connection is not None:
             await connection.close(CLOSE_REMOVED, "removed by the moderator")
+
+    # --- private talk (exam rooms) ---
+
+    async def talk_to(self, actor: Participant, person_id: int | None) -> dict[str, Any]:
+        """A moderator's microphone goes to one exam student too (None: to nobody any more)."""
+        async with self._lock:
+            if self._talks.talk_to(actor, person_id):
+                await self._sync_routes()
+        return {"type": "talk_to", "person_id": person_id}
 
     async def lock(self, actor: Participant, locked: bool) -> None:
         async with self._lock:
@@ -344,125 +343,29 @@ class LiveRoom:
             if self.ended:
                 return
             self.ended = True
-            for task in self._expiries.values():
-                task.cancel()
-            self._expiries.clear()
+            self._conns.cancel_expiries()
             self._notify_all({"type": "session_ended"})
-            for pid in self._connections:
-                self._presence(self.rules.participants[pid].person_id, "leave")
-            connections, self._connections = self._connections, {}
+            connections = self._conns.drain()
             self.rules.participants.clear()
-        for connection in connections.values():
+        for connection in connections:
             await connection.close(CLOSE_ENDED, "the session has ended")
         await self.close()
 
-    async def _beat(self, interval: float) -> None:
-        """Heartbeats mark who is still here, so a crash closes intervals at the last one."""
-        while True:
-            await asyncio.sleep(interval)
-            for pid in list(self._connections):
-                participant = self.rules.participants.get(pid)
-                if participant is not None:
-                    self._presence(participant.person_id, "heartbeat")
-
     async def close(self) -> None:
-        self._heartbeat.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._heartbeat
+        await self._conns.stop()
         await self.chat.stop()
         await self.media.close()
 
     # --- routing and events ---
 
     async def _sync_routes(self) -> None:
-        wanted = self.rules.pairs()
-        for publisher, subscriber in sorted(self._routed - wanted):
+        wanted = self.rules.routes()
+        for publisher, subscriber in sorted(self._routed.keys() - wanted.keys()):
             await self.media.handle(m.Revoke(publisher, subscriber))
-        for publisher, subscriber in sorted(wanted - self._routed):
-            await self.media.handle(m.Allow(publisher, subscriber))
+        for pair in sorted(wanted):
+            if pair not in self._routed or self._routed[pair] != wanted[pair]:
+                await self.media.handle(m.Allow(*pair, labels=wanted[pair]))
         self._routed = wanted
 
-    def _sees(self, participant: Participant, track: dict[str, Any]) -> bool:
-        publisher = self.rules.participants.get(track["publisher_id"])
-        if publisher is None:
-            return False
-        return publisher is participant or self.rules.receives(publisher, participant)
-
-    def _send_to_audience(self, track: dict[str, Any], message: dict[str, Any]) -> None:
-        for participant in self.rules.participants.values():
-            if self._sees(participant, track):
-                self._send(participant.participant_id, message)
-
-    def _send(self, participant_id: str, message: dict[str, Any]) -> None:
-        connection = self._connections.get(participant_id)
-        if connection is not None:
-            connection.send(message)
-
-    def _broadcast(
-        self, message: dict[str, Any], skip: str | None = None, subject: Participant | None = None
-    ) -> None:
-        """Roster news; exam students hear only of moderators (whom they may write to)."""
-        if subject is None and "participant" in message:
-            subject = self.rules.participants.get(message["participant"]["participant_id"])
-        for participant_id, connection in self._connections.items():
-            if participant_id != skip and self._may_hear_of(participant_id, subject):
-                connection.send(message)
-
-    def _may_hear_of(self, participant_id: str, subject: Participant | None) -> bool:
-        listener = self.rules.participants.get(participant_id)
-        if listener is None or self.rules.sees_roster(listener):
-            return True
-        return subject is not None and (subject.moderates or subject is listener)
-
-    def _notify_all(self, message: dict[str, Any]) -> None:
-        for connection in self._connections.values():
-            connection.send(message)
-
     def _on_media_event(self, event: m.Event) -> None:
-        match event:
-            case m.Answer(pid, sdp):
-                self._send(pid, {"type": "publish_answer", "sdp": sdp})
-            case m.SubscriptionOffer(pid, sdp, slots):
-                self._unanswered[pid] = live_views.subscription_offer(sdp, slots)
-                self._send(pid, self._unanswered[pid])
-            case m.TrackAdded(track_id, publisher_id, label, kind, mime_type):
-                track = {
-                    "track_id": track_id,
-                    "publisher_id": publisher_id,
-                    "label": label,
-                    "kind": kind,
-                    "mime_type": mime_type,
-                    "muted": False,
-                }
-                self._tracks[track_id] = track
-                self._send_to_audience(track, {"type": "track_added", "track": track})
-            case m.TrackRemoved(track_id, _publisher_id, _label):
-                gone = self._tracks.pop(track_id, None)
-                if gone is not None:
-                    self._send_to_audience(gone, {"type": "track_removed", "track_id": track_id})
-            case m.TrackMuted(track_id, _publisher_id, muted):
-                self._track_muted(track_id, muted)
-            case m.Stats():
-                self._send(event.participant_id, live_views.stats(event))
-            case m.PeerClosed(pid, role, reason):
-                self._send(pid, {"type": "peer_closed", "role": role, "reason": reason})
-            case m.CommandFailed(pid, command, code, message):
-                self._send(
-                    pid,
-                    {
-                        "type": "error",
-                        "code": f"media_{code}",
-                        "message": message,
-                        "command": command,
-                    },
-                )
-            case _:
-                log.debug("room %s: media event %s", self.session_id, event)
-
-    def _track_muted(self, track_id: str, muted: bool) -> None:
-        track = self._tracks.get(track_id)
-        if track is None:
-            return
-        track["muted"] = muted
-        message = {"type": "track_muted", "track_id": track_id, "muted": muted}
-        self._send_to_audience(track, message)
+        self._news.on_event(event)

@@ -34,10 +34,12 @@ from server.db.models import (
 )
 from server.errors import Conflict, Forbidden, NotFound, RateLimited, ValidationFailed
 from server.proctoring_access import (
+    NO_FLAGS,
     checkin_json,
     exam_session,
     find_checkin,
     flag_json,
+    flag_summaries,
     image_type,
     person_of,
     require_overseer,
@@ -76,6 +78,10 @@ ACTIONS: dict[str, tuple[CheckinState, NoteKind, bool]] = {
 }
 
 
+def _checkin_id(checkin: ExamCheckin | None) -> int:
+    return -1 if checkin is None else checkin.id
+
+
 class ProctoringService:
     """Check-ins, decisions, exam states, flags and notes; one per process."""
 
@@ -94,6 +100,8 @@ class ProctoringService:
         self._now = now
         self._flag_buckets: dict[int, TokenBucket] = {}
         self._frame_buckets: dict[int, TokenBucket] = {}
+        # Told of every exam state change (server-side evidence starts and stops watching).
+        self.state_listeners: list[Callable[[int, int, CheckinState], None]] = []
 
     # --- the student ---
 
@@ -300,7 +308,8 @@ class ProctoringService:
             return items
 
     async def roster(self, viewer: Viewer, session_id: int) -> list[dict[str, Any]]:
-        """Every student of the exam with their check-in state (``not_started`` if none)."""
+        """Every student of the exam with their check-in state (``not_started`` if none) and a
+        summary of their flags so far (not a review: no view is logged)."""
         async with self._sessions() as db:
             session = await exam_session(db, viewer, session_id)
             require_overseer(viewer, session)
@@ -316,11 +325,23 @@ class ProctoringService:
                     select(ExamCheckin).where(ExamCheckin.session_id == session_id)
                 )
             }
-            return [checkin_json(checkins.get(s.id), session_id, s, False) for s in students]
+            flags = await flag_summaries(db, [c.id for c in checkins.values()])
+            return [
+                checkin_json(checkins.get(s.id), session_id, s, False)
+                | flags.get(_checkin_id(checkins.get(s.id)), NO_FLAGS)
+                for s in students
+            ]
 
-    async def review(self, viewer: Viewer, session_id: int, student_id: int) -> dict[str, Any]:
+    async def review(
+        self,
+        viewer: Viewer,
+        session_id: int,
+        student_id: int,
+        recordings_dir: Path | None = None,
+    ) -> dict[str, Any]:
+        """One student's review; ``recordings_dir`` places flags on the student's own file."""
         async with self._sessions() as db:
-            return await review(db, viewer, session_id, student_id, self._now())
+            return await review(db, viewer, session_id, student_id, self._now(), recordings_dir)
 
     # --- flags ---
 
@@ -355,15 +376,27 @@ class ProctoringService:
         raised: list[RaisedFlag] = []
         for source in self._sources:
             raised += await source.observe((session_id, viewer.person_id), data, seen_at)
+        return {"flags": await self.record_server_flags(session_id, viewer.person_id, raised)}
+
+    async def record_server_flags(
+        self, session_id: int, student_id: int, raised: list[RaisedFlag]
+    ) -> list[dict[str, Any]]:
+        """Stores flags the server raised from its own evidence and tells the overseers."""
+        if not raised:
+            return []
         views = []
         async with self._sessions() as db:
+            checkin = await find_checkin(db, session_id, student_id)
+            if checkin is None:
+                return []
+            received_at = self._now()
             for flag in raised:
                 row = ProctoringFlag(
-                    checkin_id=checkin_id,
+                    checkin_id=checkin.id,
                     source=FlagSourceKind.SERVER.value,
                     kind=flag.kind.value,
                     at=flag.at,
-                    received_at=seen_at,
+                    received_at=received_at,
                     detail=flag.detail,
                     evidence=json.dumps(flag.evidence),
                 )
@@ -372,8 +405,14 @@ class ProctoringService:
                 views.append(flag_json(row))
             await db.commit()
         for view in views:
-            self._tell_overseers(session_id, viewer.person_id, None, view)
-        return {"flags": views}
+            self._tell_overseers(session_id, student_id, None, view)
+        return views
+
+    async def state_of(self, session_id: int, student_id: int) -> CheckinState:
+        """The student's exam state (``not_started`` without a check-in)."""
+        async with self._sessions() as db:
+            checkin = await find_checkin(db, session_id, student_id)
+        return S.NOT_STARTED if checkin is None else S(checkin.state)
 
     def _take(
         self, buckets: dict[int, TokenBucket], key: int, rate: float, burst: float, what: str
@@ -406,6 +445,9 @@ class ProctoringService:
     def _tell_overseers(
         self, session_id: int, student_id: int, state: S | None, flag: dict[str, Any] | None = None
     ) -> None:
+        if state is not None:
+            for listener in self.state_listeners:
+                listener(session_id, student_id, state)
         room = self._rooms.get(session_id)
         if room is None:
             return

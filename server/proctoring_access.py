@@ -146,6 +146,26 @@ def flag_json(flag: ProctoringFlag) -> dict[str, Any]:
     }
 
 
+NO_FLAGS: dict[str, Any] = {"flag_count": 0, "last_flag_at": None, "last_flag_kind": None}
+
+
+async def flag_summaries(db: AsyncSession, checkin_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """Per check-in: how many flags, and the time and kind of the latest (by its time)."""
+    if not checkin_ids:
+        return {}
+    rows = await db.execute(
+        select(ProctoringFlag.checkin_id, ProctoringFlag.kind, ProctoringFlag.at)
+        .where(ProctoringFlag.checkin_id.in_(checkin_ids))
+        .order_by(ProctoringFlag.at, ProctoringFlag.id)
+    )
+    found: dict[int, dict[str, Any]] = {}
+    for checkin_id, kind, at in rows:
+        count = found.get(checkin_id, NO_FLAGS)["flag_count"]
+        last = {"last_flag_at": iso_utc(at), "last_flag_kind": kind}
+        found[checkin_id] = {"flag_count": count + 1} | last
+    return found
+
+
 async def person_of(db: AsyncSession, person_id: int) -> Person:
     person = await db.get(Person, person_id)
     if person is None:

@@ -19,7 +19,7 @@ from typing import Any, Protocol
 
 from server.clock import iso_utc
 from server.errors import ValidationFailed
-from server.proctoring_rules import ServerFlag
+from server.proctoring_rules import BrowserFlag, ServerFlag
 
 CheckinKey = tuple[int, int]  # (session id, student id)
 FaceCounter = Callable[[bytes], int | None]
@@ -29,9 +29,10 @@ DETECT_WIDTH = 320
 
 @dataclass(frozen=True)
 class RaisedFlag:
-    """A flag a source raised: the kind, when the condition began, what it saw."""
+    """A flag a source raised: the kind, when the condition began, what it saw. Server-only
+    kinds, or a browser's kind (e.g. ``camera_lost``) the server saw for itself."""
 
-    kind: ServerFlag
+    kind: ServerFlag | BrowserFlag
     at: datetime
     detail: str
     evidence: dict[str, Any]
@@ -72,6 +73,11 @@ class HaarFaceCounter:
         gray = cv2.imdecode(numpy.frombuffer(image, numpy.uint8), cv2.IMREAD_GRAYSCALE)
         if gray is None:
             return None
+        return self.count_gray(gray)
+
+    def count_gray(self, gray: Any) -> int:
+        """Faces in a decoded 8-bit grayscale image (a numpy array, e.g. a video frame's luma)."""
+        cv2 = self._cv2
         height, width = gray.shape[:2]
         if width > DETECT_WIDTH:
             gray = cv2.resize(gray, (DETECT_WIDTH, max(1, height * DETECT_WIDTH // width)))
@@ -124,6 +130,19 @@ class FaceCheck:
         if self._counter is None:
             self._counter = HaarFaceCounter()
         return self._counter(frame)
+
+    async def observe_gray(self, key: CheckinKey, gray: Any, seen_at: datetime) -> list[RaisedFlag]:
+        """Looks at one decoded grayscale frame (the server's own sample of the camera)."""
+        async with self._busy:
+            count = await asyncio.to_thread(self._count_gray, gray)
+        return self.judge(key, count, seen_at)
+
+    def _count_gray(self, gray: Any) -> int:
+        if self._counter is None:
+            self._counter = HaarFaceCounter()
+        if not isinstance(self._counter, HaarFaceCounter):
+            raise TypeError("this face check's counter takes encoded images only")
+        return self._counter.count_gray(gray)
 
     def judge(self, key: CheckinKey, faces: int, seen_at: datetime) -> list[RaisedFlag]:
         """Feeds one face count into the student's episode; returns the flag it raised, if any."""

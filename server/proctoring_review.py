@@ -1,16 +1,24 @@
 """After the exam: one student's review for the proctors, the tutor and staff. The check-in
 photos, the proctor's decision, and every flag and note in time order, each placed on the
-session's recordings (``offset_seconds`` on the recording's clock) so review can jump to it."""
+session's recordings so review can jump to it, and the verdict. Every opening of a review is
+logged (``proctoring_review_views``).
+
+``offset_seconds`` is on the clock of the file the review points to: the student's own exam file
+starts at that student's first media, not at the recording's (the earliest of all students), so
+each placement is measured from that file's start (server/proctoring_file_start.py)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
-from datetime import datetime
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from recordings.layout import RecordingPaths
 from server.auth import Viewer
 from server.clock import iso_utc
 from server.db.models import (
@@ -22,10 +30,20 @@ from server.db.models import (
     RecordingStatus,
 )
 from server.proctoring_access import checkin_json, exam_session, find_checkin, target_student
+from server.proctoring_file_start import student_file_start
+from server.proctoring_verdicts import find_verdict, log_view, verdict_view
+
+# An event this much before the file's first media has no place on it (check-in, decision).
+BEFORE_SLACK_SECONDS = 0.5
 
 
 async def review(
-    db: AsyncSession, viewer: Viewer, session_id: int, student_id: int, now: datetime
+    db: AsyncSession,
+    viewer: Viewer,
+    session_id: int,
+    student_id: int,
+    now: datetime,
+    recordings_dir: Path | None = None,
 ) -> dict[str, Any]:
     session = await exam_session(db, viewer, session_id)
     student = await target_student(db, viewer, session, student_id)
@@ -41,6 +59,7 @@ async def review(
         )
     )
     files = await _student_files(db, [r.id for r in recordings], student_id)
+    starts = await _file_starts(recordings_dir, recordings, files, student_id)
     events: list[dict[str, Any]] = []
     decided_by = None
     if checkin is not None:
@@ -85,9 +104,13 @@ async def review(
             decided_by = None if decider is None else decider.full_name
     events.sort(key=lambda e: (e["at"], e["type"], e["id"]))
     for event in events:
-        event["recordings"] = _placements(event["at"], recordings, files, now)
+        event["recordings"] = _placements(event["at"], recordings, files, starts, now)
         event["at"] = iso_utc(event["at"])
     view = checkin_json(checkin, session_id, student, False)
+    view["media_purged_at"] = None if checkin is None else iso_utc(checkin.media_purged_at)
+    verdict = await verdict_view(db, await find_verdict(db, checkin))
+    await log_view(db, viewer, session_id, student_id, now)
+    await db.commit()
     return {
         "session_id": session_id,
         "title": session.title,
@@ -102,8 +125,9 @@ async def review(
             "rejection_reason": view.get("rejection_reason"),
             "end_reason": view.get("end_reason"),
         },
-        "recordings": [_recording_json(r, files.get(r.id)) for r in recordings],
+        "recordings": [_recording_json(r, files.get(r.id), starts.get(r.id)) for r in recordings],
         "events": events,
+        "verdict": verdict,
     }
 
 
@@ -120,29 +144,61 @@ async def _student_files(
     return {f.recording_id: f for f in rows}
 
 
-def _origin(recording: Recording) -> datetime:
-    return recording.media_started_at or recording.started_at
+async def _file_starts(
+    root: Path | None,
+    recordings: list[Recording],
+    files: dict[int, RecordingFile],
+    student_id: int,
+) -> dict[int, datetime]:
+    """When the student's file of each recording begins, where the recording's folder says."""
+    if root is None:
+        return {}
+    found: dict[int, datetime] = {}
+    for recording in recordings:
+        if not recording.folder:
+            continue
+        item = files.get(recording.id)
+        paths = RecordingPaths(root / recording.folder)
+        name = None if item is None else item.name
+        start = await asyncio.to_thread(student_file_start, paths, name, student_id)
+        if start is not None:
+            found[recording.id] = datetime.fromtimestamp(start, tz=UTC)
+    return found
+
+
+def _origin(recording: Recording, starts: dict[int, datetime]) -> datetime:
+    """The zero of a placement: the student's file's start, else the recording's media start."""
+    return starts.get(recording.id) or recording.media_started_at or recording.started_at
 
 
 def _placements(
-    at: datetime, recordings: list[Recording], files: dict[int, RecordingFile], now: datetime
+    at: datetime,
+    recordings: list[Recording],
+    files: dict[int, RecordingFile],
+    starts: dict[int, datetime],
+    now: datetime,
 ) -> list[dict[str, Any]]:
-    """The recordings running at ``at``, with the offset of ``at`` in each."""
+    """The recordings running at ``at``, with the offset of ``at`` in the student's file."""
     found = []
     for recording in recordings:
         if recording.started_at <= at <= (recording.stopped_at or now):
             item = files.get(recording.id)
+            offset = (at - _origin(recording, starts)).total_seconds()
             found.append(
                 {
                     "recording_id": recording.id,
                     "file_id": None if item is None else item.id,
-                    "offset_seconds": round(max(0.0, (at - _origin(recording)).total_seconds()), 3),
+                    "offset_seconds": round(max(0.0, offset), 3),
+                    "before_start": offset < -BEFORE_SLACK_SECONDS,
+                    "clock": "file" if recording.id in starts else "recording",
                 }
             )
     return found
 
 
-def _recording_json(recording: Recording, item: RecordingFile | None) -> dict[str, Any]:
+def _recording_json(
+    recording: Recording, item: RecordingFile | None, start: datetime | None
+) -> dict[str, Any]:
     return {
         "id": recording.id,
         "status": recording.status,
@@ -155,6 +211,7 @@ def _recording_json(recording: Recording, item: RecordingFile | None) -> dict[st
             "id": item.id,
             "name": item.name,
             "duration_seconds": item.duration_seconds,
+            "started_at": iso_utc(start),
             "play_url": f"/api/recordings/{recording.id}/files/{item.id}",
         },
     }

@@ -55,6 +55,7 @@ class ServerFlag(enum.StrEnum):
 
     NO_FACE = "no_face"
     MULTIPLE_FACES = "multiple_faces"
+    SPEECH_DETECTED = "speech_detected"
 
 
 class PhotoKind(enum.StrEnum):

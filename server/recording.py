@@ -1,11 +1,11 @@
-"""Recording control: who starts and stops the recorder, what happens when it ends, processing
-and retention.
+"""Recording control: who starts and stops the recorder, and what happens when it ends.
 
 The recorder is a client of the room (``recordings.recorder``) started as a child process with a
 subscribe-only room token; it joins over the same WebSocket as everybody, so the room shows it
 (``recording: true``) and the SFU treats it like any subscriber. When it exits, for whatever
 reason (stopped, room closed, disk full, killed), its finished segments are processed by another
-child process. Midterms and exams are recorded from the moment their room opens until it closes.
+child process (``server.recording_processing``). Midterms and exams are recorded from the moment
+their room opens until it closes. Retention is ``server.recording_retention``.
 """
 
 from __future__ import annotations
@@ -13,34 +13,23 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import shutil
 import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from pathlib import Path
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from recordings.layout import (
-    EXIT_DISK_FULL,
-    EXIT_JOIN_FAILED,
-    RecordingPaths,
-    read_json,
-)
+from recordings.layout import EXIT_DISK_FULL, EXIT_JOIN_FAILED, RecordingPaths, read_json
 from server import recording_jobs as jobs
 from server.auth import Viewer
-from server.db.models import (
-    Recording,
-    RecordingFile,
-    RecordingStatus,
-    ScheduledSession,
-    SessionKind,
-    utcnow,
-)
-from server.errors import Conflict, Forbidden, NotFound
+from server.db.models import Recording, RecordingStatus, ScheduledSession, SessionKind, utcnow
+from server.errors import Conflict, Forbidden
+from server.recording_processing import RecordingProcessor
+from server.recording_retention import sweep
+from server.recording_rows import RecordingRows
 from server.registry import RoomRegistry
 from server.schedule import ScheduleService
 from server.settings import Settings
@@ -49,7 +38,6 @@ from server.tokens import EXAM_KINDS, Grant, RoomTokens, grants_for
 log = logging.getLogger(__name__)
 OPERATOR_ALERT_SECONDS = 300  # at most one disk-full log line per this many seconds
 SWEEP_SECONDS = 3600
-POLL_SECONDS = 0.5
 
 
 @dataclass
@@ -58,6 +46,7 @@ class _Run:
     session_id: int
     process: asyncio.subprocess.Process
     stopping: bool = False
+    room_closed: bool = False  # why it was stopped, when its own report says only "stopped"
     finished: asyncio.Event = field(default_factory=asyncio.Event)
 
 
@@ -82,7 +71,8 @@ class RecordingService:
         self.root = settings.recordings_dir
         self._runs: dict[int, _Run] = {}  # by session id
         self._tasks: set[asyncio.Task[Any]] = set()
-        self._processing = asyncio.Semaphore(1)  # one job at a time: the SFU keeps its CPU
+        self._rows = RecordingRows(sessions, self.root)
+        self._processor = RecordingProcessor(sessions, self._rows, now)
         self._address: tuple[str, int] | None = None
         self._last_alert = -1e9
         self.recorder_args: list[str] = []  # extra recorder arguments (tests: --impair ...)
@@ -102,6 +92,7 @@ class RecordingService:
         # The room dismisses the recorder itself; this is the safety net.
         run = self._runs.get(session_id)
         if run is not None:
+            run.room_closed = True
             self._spawn(self._stop_run(run))
 
     def learn_address(self, server: Any) -> None:
@@ -203,6 +194,8 @@ class RecordingService:
         paths = self.paths(recording)
         stopped = read_json(paths.stopped) or {}
         reason = _reason(code, stopped)
+        if reason == "stopped" and run.room_closed:
+            reason = "room_closed"  # our SIGTERM came before the room dismissed the recorder
         log.info("recorder of recording %s ended: %s (exit %s)", run.recording_id, reason, code)
         await self._update(
             run.recording_id,
@@ -247,58 +240,10 @@ class RecordingService:
                 run.session_id,
             )
 
-    # --- processing ---
+    # --- processing (server.recording_processing) ---
 
     async def _process(self, recording_id: int) -> None:
-        async with self._processing:
-            recording = await self.find(recording_id)
-            paths = self.paths(recording)
-            paths.failed.unlink(missing_ok=True)
-            kind = await self._session_kind(recording.session_id)
-            layout = "exam" if kind in EXAM_KINDS else "lecture"
-            process = await jobs.spawn_processing(paths.root, layout)
-            watcher = asyncio.create_task(self._watch_progress(recording_id, paths))
-            try:
-                code = await process.wait()
-            finally:
-                watcher.cancel()
-            await self._processed(recording_id, paths, code)
-
-    async def _watch_progress(self, recording_id: int, paths: RecordingPaths) -> None:
-        last: Any = None
-        while True:
-            await asyncio.sleep(POLL_SECONDS)
-            progress = read_json(paths.progress)
-            if isinstance(progress, dict) and progress != last:
-                last = progress
-                percent = max(0, min(100, int(progress.get("percent", 0))))
-                await self._update(recording_id, progress=percent, phase=progress.get("phase"))
-
-    async def _processed(self, recording_id: int, paths: RecordingPaths, code: int) -> None:
-        published = read_json(paths.marker("publish"))
-        if code != 0 or not isinstance(published, dict):
-            failed = read_json(paths.failed) or {}
-            failure = str(failed.get("reason") or f"processing ended with exit code {code}")
-            await self._update(
-                recording_id, status=RecordingStatus.FAILED.value, failure=failure[:500]
-            )
-            return
-        async with self._sessions() as db:
-            recording = await db.get(Recording, recording_id)
-            assert recording is not None
-            for old in await db.scalars(
-                select(RecordingFile).where(RecordingFile.recording_id == recording_id)
-            ):
-                await db.delete(old)
-            for item in published.get("files", []):
-                db.add(_file_row(recording_id, item))
-            recording.status = RecordingStatus.READY.value
-            recording.progress, recording.phase, recording.failure = 100, "publish", None
-            recording.duration_seconds = float(published.get("duration", 0))
-            origin = published.get("media_origin")
-            if isinstance(origin, int | float):
-                recording.media_started_at = datetime.fromtimestamp(origin, tz=self._now().tzinfo)
-            await db.commit()
+        await self._processor.process(recording_id)
 
     # --- retention and lifecycle ---
 
@@ -341,27 +286,7 @@ class RecordingService:
     async def sweep(self) -> int:
         """Delete recordings older than RECORDING_RETENTION_DAYS (0: keep forever)."""
         days = self._settings.recording_retention_days
-        if days <= 0:
-            return 0
-        cutoff = self._now() - timedelta(days=days)
-        done = (RecordingStatus.READY.value, RecordingStatus.FAILED.value)
-        async with self._sessions() as db:
-            old = list(
-                await db.scalars(
-                    select(Recording).where(
-                        Recording.started_at < cutoff, Recording.status.in_(done)
-                    )
-                )
-            )
-            for recording in old:
-                await asyncio.to_thread(shutil.rmtree, self.paths(recording).root, True)
-                for row in await db.scalars(
-                    select(RecordingFile).where(RecordingFile.recording_id == recording.id)
-                ):
-                    await db.delete(row)
-                recording.status = RecordingStatus.EXPIRED.value
-            await db.commit()
-        return len(old)
+        return await sweep(self._sessions, self._rows, days, self._now())
 
     async def close(self) -> None:
         for run in list(self._runs.values()):
@@ -375,30 +300,16 @@ class RecordingService:
     # --- helpers ---
 
     def paths(self, recording: Recording) -> RecordingPaths:
-        return RecordingPaths(self.root / recording.folder)
+        return self._rows.paths(recording)
 
     def recording_now(self, session_id: int) -> bool:
         return session_id in self._runs
 
     async def find(self, recording_id: int) -> Recording:
-        async with self._sessions() as db:
-            recording = await db.get(Recording, recording_id)
-        if recording is None:
-            raise NotFound(f"recording {recording_id} not found")
-        return recording
-
-    async def _session_kind(self, session_id: int) -> SessionKind:
-        async with self._sessions() as db:
-            session = await db.get(ScheduledSession, session_id)
-        return SessionKind(session.kind) if session is not None else SessionKind.LECTURE
+        return await self._rows.find(recording_id)
 
     async def _update(self, recording_id: int, **values: Any) -> None:
-        async with self._sessions() as db:
-            recording = await db.get(Recording, recording_id)
-            if recording is not None:
-                for name, value in values.items():
-                    setattr(recording, name, value)
-                await db.commit()
+        await self._rows.update(recording_id, **values)
 
     def _spawn(self, work: Coroutine[Any, Any, Any]) -> None:
         task = asyncio.get_running_loop().create_task(work)
@@ -421,16 +332,3 @@ def _reason(code: int, stopped: dict[str, Any]) -> str:
     if code != 0:
         return "recorder_crashed"
     return str(stopped.get("reason") or "stopped")[:32]
-
-
-def _file_row(recording_id: int, item: dict[str, Any]) -> RecordingFile:
-    participant = str(item.get("participant_id") or "")
-    person = int(participant[1:]) if participant[:1] == "p" and participant[1:].isdigit() else None
-    return RecordingFile(
-        recording_id=recording_id,
-        name=Path(str(item["name"])).name,
-        role=str(item.get("role", "lecture"))[:16],
-        person_id=person,
-        duration_seconds=float(item.get("duration", 0)),
-        size_bytes=int(item.get("bytes", 0)),
-    )

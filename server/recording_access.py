@@ -2,13 +2,13 @@
 everywhere, staff in their branch). Anyone else gets 404, as for anything out of scope.
 
 During an exam each student's file shows that student; a student sees only their own.
-Downloads are for the tutor and staff; students play in the browser.
+Proctors see and play the recordings of the exams they oversee (their branch's) and no others.
+Downloads are for the tutor and staff; students and proctors play in the browser.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,9 +28,12 @@ from server.db.models import (
 )
 from server.db.queries import get_visible
 from server.errors import Forbidden, NotFound
+from server.recording_timeline import timeline
 from server.scope import EXAM_KINDS, MANAGERS, courses_filter, sessions_filter
 
-VIEWERS = (Role.ADMIN, Role.STAFF, Role.TUTOR, Role.STUDENT)
+# Proctors: sessions_filter scopes them to the midterms and exams of their branch, which they
+# oversee; they play every student's file there (review) but do not download.
+VIEWERS = (Role.ADMIN, Role.STAFF, Role.TUTOR, Role.STUDENT, Role.PROCTOR)
 
 
 @dataclass(frozen=True)
@@ -79,22 +82,10 @@ class RecordingAccess:
             return await _view(db, viewer, session, recording)
 
     async def timeline(self, viewer: Viewer, recording_id: int) -> dict[str, Any]:
-        """The session's chat entries this viewer may see, placed on the recording's clock."""
+        """The session's chat and hands this viewer may see, on the recording's clock."""
         async with self._sessions() as db:
             recording, session = await _recording(db, viewer, recording_id)
-        if viewer.role in MANAGERS or session.tutor_id == viewer.person_id:
-            entries = await self._chat.everything(session.id)
-        else:
-            entries = await self._chat.since(session.id, viewer.person_id, 0)
-        origin = recording.media_started_at
-        events = []
-        for entry in entries:
-            offset = None
-            if origin is not None and entry.get("sent_at"):
-                sent = _parse(str(entry["sent_at"]))
-                offset = round((sent - origin.timestamp()), 3)
-            events.append({"kind": "chat", "offset_seconds": offset, "entry": entry})
-        return {"recording_id": recording.id, "events": events}
+            return await timeline(db, self._chat, viewer, recording, session)
 
     async def file(
         self, viewer: Viewer, recording_id: int, file_id: int, download: bool
@@ -204,7 +195,3 @@ async def _view(
             for f in files
         ],
     }
-
-
-def _parse(text: str) -> float:
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()

@@ -12,7 +12,7 @@ from media.room import MediaConfig
 from server.bus import Bus
 from server.chat import ChatService
 from server.db.models import SessionKind
-from server.live import LiveRoom, PublishGate, RoomDeps
+from server.live import ExamObserver, HandHook, LiveRoom, PublishGate, RoomDeps
 from server.presence_recorder import PresenceRecorder
 from server.room_chat import ChatLimits, RoomChat
 
@@ -55,6 +55,8 @@ class RoomRegistry:
         self._lock = asyncio.Lock()
         self.observers: list[RoomObserver] = []
         self.publish_gate: PublishGate | None = None
+        self.exam_observer: ExamObserver | None = None
+        self.on_hand: HandHook | None = None
 
     def get(self, session_id: int) -> LiveRoom | None:
         return self._rooms.get(session_id)
@@ -80,6 +82,8 @@ class RoomRegistry:
                     presence=self._presence.note,
                     heartbeat_seconds=self._heartbeat_seconds,
                     publish_gate=self.publish_gate,
+                    exam_observer=self.exam_observer,
+                    on_hand=self.on_hand,
                 )
                 room = LiveRoom(session_id, kind, deps)
                 locked, removed = self._remembered.pop(session_id, (False, set()))

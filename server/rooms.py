@@ -13,6 +13,10 @@ from server.errors import Conflict, Forbidden, NotFound
 from server.tokens import EXAM_KINDS, RECORDER_AGENT, Grant, RoomClaims
 
 FLOOR_KINDS = frozenset({SessionKind.LECTURE, SessionKind.COLLOQUIUM})
+# What a private talk (exam rooms) sends to the student: the moderator's microphone only.
+TALK_LABELS = ("microphone",)
+# (publisher, subscriber) → the labels of the publisher's tracks routed (None: every track)
+Routes = dict[tuple[str, str], tuple[str, ...] | None]
 
 
 @dataclass
@@ -66,6 +70,7 @@ class RoomRules:
     locked: bool = False
     removed: set[int] = field(default_factory=set)
     hands_raised: int = 0
+    talks: dict[str, str] = field(default_factory=dict)  # moderator → student, exam rooms
 
     def admit(self, claims: RoomClaims) -> Participant:
         """Adds (or returns, on a reconnect) the participant for these claims."""
@@ -101,7 +106,10 @@ class RoomRules:
         return found
 
     def may_publish(self, participant: Participant) -> bool:
-        return Grant.PUBLISH in participant.grants or participant.has_floor
+        """The publish grant, the floor, or a moderator of an exam room (whose microphone a
+        private talk needs; a proctor has no publish grant)."""
+        exam_moderator = self.kind in EXAM_KINDS and participant.moderates
+        return Grant.PUBLISH in participant.grants or participant.has_floor or exam_moderator
 
     def receives(self, publisher: Participant, subscriber: Participant) -> bool:
         """Whether ``subscriber`` gets ``publisher``'s tracks under this room's rules."""
@@ -116,15 +124,44 @@ class RoomRules:
             )
         return True
 
-    def pairs(self) -> set[tuple[str, str]]:
-        """Every (publisher, subscriber) pair that the media layer should route."""
+    def hears(self, publisher: Participant, subscriber: Participant, label: str) -> bool:
+        """Whether ``subscriber`` gets ``publisher``'s track labelled ``label``."""
+        if self.receives(publisher, subscriber):
+            return True
+        return label in TALK_LABELS and self.talks_to(publisher, subscriber)
+
+    def talks_to(self, publisher: Participant, subscriber: Participant) -> bool:
+        talking = self.talks.get(publisher.participant_id) == subscriber.participant_id
+        return talking and self.may_publish(publisher)
+
+    def routes(self) -> Routes:
+        """Every (publisher, subscriber) pair that the media layer should route, with the labels
+        routed: everything the room rules give, plus a moderator's microphone in a private talk."""
         everyone = list(self.participants.values())
-        return {
-            (pub.participant_id, sub.participant_id)
+        routes: Routes = {
+            (pub.participant_id, sub.participant_id): None
             for pub in everyone
             for sub in everyone
             if self.receives(pub, sub)
         }
+        for moderator_id, student_id in self.talks.items():
+            moderator, student = self.participants[moderator_id], self.participants[student_id]
+            if self.talks_to(moderator, student):
+                routes.setdefault((moderator_id, student_id), TALK_LABELS)
+        return routes
+
+    def talk_target(self, actor: Participant, person_id: int | None) -> Participant | None:
+        """Checks a ``talk_to``: the student it names (None: stop talking)."""
+        if self.kind not in EXAM_KINDS or not actor.moderates:
+            raise Forbidden(
+                "only a moderator (the tutor or a proctor) of an exam may talk privately"
+            )
+        if person_id is None:
+            return None
+        student = self.participants.get(participant_id_of(person_id))
+        if student is None or student.role != Role.STUDENT or student.agent is not None:
+            raise NotFound(f"no student {person_id} is in the room")
+        return student
 
     def raise_hand(self, participant: Participant, raised: bool) -> None:
         """Hands keep the order they went up in; raising again keeps the first place."""

@@ -21,12 +21,14 @@ from server.offline import OfflineServices, build_offline
 from server.passwords import PasswordService
 from server.presence_recorder import PresenceRecorder
 from server.proctoring import ProctoringService
+from server.proctoring_evidence import ExamEvidence, build_evidence
 from server.proctoring_faces import FaceCheck
 from server.ratelimit import FailureLimiter
 from server.recording import RecordingService
 from server.recording_access import RecordingAccess
 from server.registry import RoomRegistry
 from server.room_chat import ChatLimits
+from server.room_events import RoomEvents
 from server.schedule import ScheduleService
 from server.settings import IceSettings, Settings
 from server.tokens import RoomTokens
@@ -51,13 +53,17 @@ class Services:
     offline: OfflineServices
     recordings: RecordingService = field(init=False)
     recording_access: RecordingAccess = field(init=False)
+    room_events: RoomEvents = field(init=False)
     grades: GradeServices = field(init=False)
     proctoring: ProctoringService = field(init=False)
+    proctoring_evidence: ExamEvidence = field(init=False)
 
     async def close(self) -> None:
         await self.recordings.close()
         await self.offline.close()
         await self.rooms.close()
+        await self.proctoring_evidence.close()
+        await self.room_events.stop()
         await self.bus.close()
         await self.engine.dispose()
 
@@ -107,10 +113,14 @@ def build_services(settings: Settings, bus: Bus) -> Services:
         sessions, settings, services.room_tokens, services.rooms, schedule
     )
     services.recording_access = RecordingAccess(sessions, settings.recordings_dir, chat)
+    services.room_events = RoomEvents(sessions)
+    services.rooms.on_hand = services.room_events.hand
+    services.rooms.observers.append(services.room_events)
     services.grades = build_grades(settings, sessions)
-    services.proctoring = ProctoringService(
-        sessions, settings.data_dir, services.rooms, [FaceCheck()]
-    )
+    faces = FaceCheck(threshold=settings.proctoring_face_threshold_seconds)
+    services.proctoring = ProctoringService(sessions, settings.data_dir, services.rooms, [faces])
+    services.proctoring_evidence = build_evidence(settings, services.proctoring, faces)
+    services.rooms.exam_observer = services.proctoring_evidence
     if settings.proctoring_required:
         services.rooms.publish_gate = services.proctoring.publish_refusal
     return services

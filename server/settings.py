@@ -77,6 +77,13 @@ class Settings:
     recording_auto: bool = True
     recorder_signal_url: str | None = None
     proctoring_required: bool = True
+    proctoring_sample_seconds: int = 3
+    proctoring_face_threshold_seconds: int = 10
+    proctoring_camera_stall_seconds: int = 10
+    proctoring_speech_seconds: int = 3
+    proctoring_speech_window_seconds: int = 5
+    proctoring_track_grace_seconds: int = 5
+    proctoring_retention_days: int = 365
 
     @property
     def secure_cookies(self) -> bool:
@@ -132,6 +139,17 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         recorder_signal_url=source.get("RECORDER_SIGNAL_URL") or None,
         # Exam students publish only once a proctor approved their identity; test runs opt in.
         proctoring_required=_flag(source, "PROCTORING_REQUIRED", environment != "test"),
+        # The server's own evidence about exam students (server.proctoring_evidence).
+        proctoring_sample_seconds=_int(source, "PROCTORING_SAMPLE_SECONDS", 3, 1, 60),
+        proctoring_face_threshold_seconds=_int(
+            source, "PROCTORING_FACE_THRESHOLD_SECONDS", 10, 0, 600
+        ),
+        proctoring_camera_stall_seconds=_int(source, "PROCTORING_CAMERA_STALL_SECONDS", 10, 1, 600),
+        proctoring_speech_seconds=_int(source, "PROCTORING_SPEECH_SECONDS", 3, 0, 60),
+        proctoring_speech_window_seconds=_speech_window(source),
+        proctoring_track_grace_seconds=_int(source, "PROCTORING_TRACK_GRACE_SECONDS", 5, 0, 120),
+        # Check-in photos and flags' evidence of older exams are purged (0: kept forever).
+        proctoring_retention_days=_int(source, "PROCTORING_RETENTION_DAYS", 365, 0, 36500),
     )
 
 
@@ -146,6 +164,15 @@ def _int(source: Mapping[str, str], name: str, default: int, low: int, high: int
     if not low <= value <= high:
         raise ConfigError(f"{name} must be between {low} and {high}, got {value}")
     return value
+
+
+def _speech_window(source: Mapping[str, str]) -> int:
+    window = _int(source, "PROCTORING_SPEECH_WINDOW_SECONDS", 5, 1, 120)
+    if window < _int(source, "PROCTORING_SPEECH_SECONDS", 3, 0, 60):
+        raise ConfigError(
+            "PROCTORING_SPEECH_WINDOW_SECONDS must be at least PROCTORING_SPEECH_SECONDS"
+        )
+    return window
 
 
 def _flag(source: Mapping[str, str], name: str, default: bool) -> bool:

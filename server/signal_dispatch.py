@@ -24,6 +24,7 @@ from server.signal_messages import (
     RestartSubscriptionMessage,
     StatsMessage,
     SubscriptionAnswerMessage,
+    TalkToMessage,
     UnpublishMessage,
 )
 
@@ -53,6 +54,8 @@ async def dispatch(
             await room.set_floor(participant, target, granted)
         case ModerateMessage():
             await _moderate(room, participant, message)
+        case TalkToMessage(person_id=person_id):
+            return await room.talk_to(participant, person_id)
         case ChatMessage(text=text, nonce=nonce, to=to, announcement=announcement):
             entry = await room.chat.post(participant, text, nonce, to, announcement)
             return _ack(entry)

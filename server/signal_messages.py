@@ -7,6 +7,9 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 MAX_MESSAGE_BYTES = 64 * 1024
+# A subscription answer has one m-line per stream the server offers (up to 64 streams, and
+# inactive m-lines kept for reuse): it may be larger than any other message.
+MAX_ANSWER_BYTES = 256 * 1024
 TrackLabel = Literal["camera", "microphone", "screen"]
 Sdp = Annotated[str, Field(min_length=1, max_length=MAX_MESSAGE_BYTES)]
 ParticipantId = Annotated[str, Field(min_length=1, max_length=32)]
@@ -34,7 +37,7 @@ class PublishMessage(ClientMessage):
 
 class SubscriptionAnswerMessage(ClientMessage):
     type: Literal["subscription_answer"]
-    sdp: Sdp
+    sdp: Annotated[str, Field(min_length=1, max_length=MAX_ANSWER_BYTES)]
 
 
 class MuteMessage(ClientMessage):
@@ -72,6 +75,13 @@ class ModerateMessage(ClientMessage):
     type: Literal["moderate"]
     action: Literal["mute", "mute_all", "remove", "lock", "unlock", "end"]
     participant_id: ParticipantId | None = None
+
+
+class TalkToMessage(ClientMessage):
+    """Exam rooms: a moderator's microphone to one student privately (null: stop)."""
+
+    type: Literal["talk_to"]
+    person_id: Annotated[int, Field(ge=1, le=2**31)] | None
 
 
 Nonce = Annotated[str, Field(min_length=1, max_length=64)]
@@ -125,6 +135,7 @@ AnyMessage = Annotated[
     | LowerHandMessage
     | FloorMessage
     | ModerateMessage
+    | TalkToMessage
     | ChatMessage
     | ChatSinceMessage
     | ChatDeleteMessage
@@ -147,6 +158,7 @@ KNOWN_TYPES = frozenset(
         "lower_hand",
         "floor",
         "moderate",
+        "talk_to",
         "chat",
         "chat_since",
         "chat_delete",

@@ -26,6 +26,7 @@ from server.services import Services
 from server.signal_dispatch import dispatch
 from server.signal_messages import (
     KNOWN_TYPES,
+    MAX_ANSWER_BYTES,
     MAX_MESSAGE_BYTES,
     MESSAGES,
     AnyMessage,
@@ -141,9 +142,25 @@ async def _receive(websocket: WebSocket) -> AnyMessage:
         text = frame.get("text")
         if text is None:
             raise BadRequest("binary frames are not part of the protocol")
-        if len(text) > MAX_MESSAGE_BYTES or len(text.encode()) > MAX_MESSAGE_BYTES:
-            raise TooLarge(f"a message may be at most {MAX_MESSAGE_BYTES} bytes")
+        if len(text) > MAX_ANSWER_BYTES or len(text.encode()) > MAX_ANSWER_BYTES:
+            raise TooLarge(_TOO_LARGE)
+        if len(text.encode()) > MAX_MESSAGE_BYTES and not _is_answer(text):
+            raise TooLarge(_TOO_LARGE)
         return parse(text)
+
+
+_TOO_LARGE = (
+    f"a message may be at most {MAX_MESSAGE_BYTES} bytes (a subscription_answer {MAX_ANSWER_BYTES})"
+)
+
+
+def _is_answer(text: str) -> bool:
+    """Only a subscription answer may pass the general size limit."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError:
+        return False
+    return isinstance(data, dict) and data.get("type") == "subscription_answer"
 
 
 def parse(text: str) -> AnyMessage:

@@ -16,6 +16,10 @@ import "./components/assignments-view.js";
 import { startOffline } from "./offline/register.js";
 import "./components/grades-pages.js";
 import "./components/recordings-view.js";
+import "./components/exam-view.js";
+import "./components/proctor-queue.js";
+import "./components/proctor-grid.js";
+import "./components/proctor-review.js";
 
 const PAGES = {
   signin: { tag: "sabaq-sign-in", title: "signin.title", public: true },
@@ -31,6 +35,10 @@ const PAGES = {
   grades: { tag: "sabaq-my-grades", title: "grades.mine_title" },
   recordings_session: { tag: "sabaq-recordings", title: "recordings.title_session" },
   recordings_course: { tag: "sabaq-course-recordings", title: "recordings.title_course" },
+  exam: { tag: "sabaq-exam", title: "proctoring.exam_title" },
+  proctor_queue: { tag: "sabaq-proctor-queue", title: "proctoring.queue_title" },
+  proctor_grid: { tag: "sabaq-proctor-grid", title: "proctoring.grid_title" },
+  proctor_review: { tag: "sabaq-proctor-review", title: "proctoring.review_title" },
   notfound: { tag: "sabaq-schedule", title: "schedule.title" },
 };
 

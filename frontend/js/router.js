@@ -14,6 +14,10 @@ const ROUTES = [
   [/^#\/grades$/, "grades"],
   [/^#\/recordings\/session\/(\d+)$/, "recordings_session"],
   [/^#\/recordings\/course\/(\d+)$/, "recordings_course"],
+  [/^#\/exam\/(\d+)$/, "exam"],
+  [/^#\/proctor$/, "proctor_queue"],
+  [/^#\/proctor\/(\d+)$/, "proctor_grid"],
+  [/^#\/proctor\/(\d+)\/review\/(\d+)$/, "proctor_review"],
 ];
 
 export function currentRoute() {

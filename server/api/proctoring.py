@@ -1,6 +1,6 @@
 """Proctoring API (docs/proctoring.md): a student's check-in, the proctor's queue and actions,
-flags and camera frames, the review. Photos and frames are raw bodies (``image/jpeg`` or
-``image/png``), read under a hard cap, as uploads are."""
+flags and camera frames, the review, the verdict and the log of review views. Photos and frames
+are raw bodies (``image/jpeg`` or ``image/png``), read under a hard cap, as uploads are."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from server.db.engine import make_sessionmaker
 from server.errors import NotFound, TooLarge
 from server.proctoring import FRAME_MAX_BYTES, PHOTO_MAX_BYTES, ProctoringService
 from server.proctoring_rules import (
@@ -18,6 +19,8 @@ from server.proctoring_rules import (
     PhotoKind,
     Rejection,
 )
+from server.proctoring_verdicts import VerdictIn, VerdictService
+from server.settings import Settings
 from server.web import ok, path_id, read_json, services, viewer
 
 BASE = "/api/sessions/{id:int}/proctoring"
@@ -39,6 +42,8 @@ def proctoring_routes() -> list[BaseRoute]:
         Route(BASE + "/me/frames", frame, methods=["POST"]),
         Route(STUDENT + "/photos/{kind:str}", student_photo, methods=["GET"]),
         Route(STUDENT + "/review", review, methods=["GET"]),
+        Route(STUDENT + "/review/views", review_views, methods=["GET"]),
+        Route(STUDENT + "/verdict", put_verdict, methods=["PUT"]),
         Route(STUDENT + "/incidents", incident, methods=["POST"]),
         Route(STUDENT + "/{action:str}", act, methods=["POST"]),
     ]
@@ -86,8 +91,18 @@ async def roster(request: Request) -> Response:
 
 
 async def mine(request: Request) -> Response:
+    """The student's check-in, with the retention periods the privacy notice states."""
     who = await viewer(request)
-    return ok(await _service(request).mine(who, path_id(request)))
+    found = await _service(request).mine(who, path_id(request))
+    return ok(found | {"privacy": privacy(services(request).settings)})
+
+
+def privacy(settings: Settings) -> dict[str, int | None]:
+    """Days the exam's proctoring data and its recordings are kept (None: no automatic purge)."""
+    return {
+        "proctoring_retention_days": settings.proctoring_retention_days or None,
+        "recording_retention_days": settings.recording_retention_days or None,
+    }
 
 
 async def begin(request: Request) -> Response:
@@ -145,7 +160,26 @@ async def frame(request: Request) -> Response:
 async def review(request: Request) -> Response:
     who = await viewer(request)
     student = path_id(request, "student_id")
-    return ok(await _service(request).review(who, path_id(request), student))
+    root = services(request).settings.recordings_dir
+    return ok(await _service(request).review(who, path_id(request), student, root))
+
+
+def _verdicts(request: Request) -> VerdictService:
+    found = services(request)
+    return VerdictService(make_sessionmaker(found.engine), found.settings.default_timezone)
+
+
+async def put_verdict(request: Request) -> Response:
+    who = await viewer(request)
+    body = await read_json(request, VerdictIn)
+    student = path_id(request, "student_id")
+    return ok(await _verdicts(request).decide(who, path_id(request), student, body))
+
+
+async def review_views(request: Request) -> Response:
+    who = await viewer(request)
+    student = path_id(request, "student_id")
+    return ok(await _verdicts(request).views(who, path_id(request), student))
 
 
 async def incident(request: Request) -> Response:

@@ -792,6 +792,7 @@ class NoteKind(enum.StrEnum):
     PAUSED = "paused"
     RESUMED = "resumed"
     ENDED = "ended"
+    VERDICT = "verdict"
 
 
 class ExamCheckin(Base):
@@ -820,6 +821,8 @@ class ExamCheckin(Base):
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     end_reason: Mapped[str | None] = mapped_column(String(500))
+    # Set when the retention purge removed the photos (the record itself is kept).
+    media_purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
@@ -857,3 +860,65 @@ class ProctoringNote(Base):
     author_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     text: Mapped[str] = mapped_column(String(2000), default="")
+
+
+class RoomEventKind(enum.StrEnum):
+    HAND_RAISED = "hand_raised"
+    HAND_LOWERED = "hand_lowered"
+
+
+class RoomEvent(Base):
+    """Something that happened in a session's live room and is shown along its recording's
+    timeline: a hand going up or down. ``by_person_id`` is the moderator who lowered someone
+    else's hand (None when people raise or lower their own). Append-only."""
+
+    __tablename__ = "room_events"
+    __table_args__ = (
+        CheckConstraint(_in("kind", RoomEventKind), name="kind"),
+        Index("ix_room_events_session_at", "session_id", "at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("scheduled_sessions.id", ondelete="CASCADE"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    by_person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+# --- Proctoring after the exam: the verdict, the log of review views --------------------------
+
+
+class Verdict(enum.StrEnum):
+    NO_CONCERNS = "no_concerns"
+    CONCERNS = "concerns"
+    VIOLATION = "violation"
+
+
+class ProctoringVerdict(Base):
+    """The overseers' verdict on one student's exam (the current one; every change is also a
+    ``verdict`` note). It is part of the student's result and shown on the control's sheet."""
+
+    __tablename__ = "proctoring_verdicts"
+    __table_args__ = (
+        CheckConstraint(_in("verdict", Verdict), name="verdict"),
+        UniqueConstraint("checkin_id"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    checkin_id: Mapped[int] = mapped_column(ForeignKey("exam_checkins.id", ondelete="CASCADE"))
+    verdict: Mapped[str] = mapped_column(String(16))
+    comment: Mapped[str] = mapped_column(String(2000), default="")
+    decided_by: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class ReviewView(Base):
+    """One opening of a student's proctoring review: who looked at whose exam, and when.
+    Append-only (privacy: every view of a review is logged)."""
+
+    __tablename__ = "proctoring_review_views"
+    __table_args__ = (Index("ix_proctoring_review_views_exam", "session_id", "student_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("scheduled_sessions.id", ondelete="CASCADE"))
+    student_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    viewer_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    viewed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

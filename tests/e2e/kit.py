@@ -6,8 +6,10 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import subprocess
 import threading
 import time
+import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -177,3 +179,70 @@ def open_now(server: LiveServer, kind: str, group: str = "ИС-21-1") -> int:
     """Moves the demo group's session of ``kind`` to have started a minute ago; returns its id."""
     session_id: int = server.call(signal_open_now(server.services, kind, group))
     return session_id
+
+
+class TabbedChromium:
+    """Chromium started by the test and driven over CDP without Playwright's default
+    overrides, so that its tabs are real tabs of one window: opening another tab hides the
+    first (``document.visibilityState`` becomes "hidden"), as it does for a user. Playwright's
+    own launch keeps every page "visible" (its focus emulation holds pages as captured)."""
+
+    def __init__(self, playwright: Playwright, user_dir: Path, executable: str) -> None:
+        user_dir.mkdir(parents=True, exist_ok=True)
+        scratch = user_dir.parent / f"{user_dir.name}-tmp"
+        scratch.mkdir(exist_ok=True)
+        port = free_port()
+        self.process = subprocess.Popen(
+            [
+                executable,
+                "--headless",
+                f"--remote-debugging-port={port}",
+                "--remote-debugging-address=127.0.0.1",
+                f"--user-data-dir={user_dir}",
+                "--window-size=1280,860",
+                *CHROMIUM_FLAGS,
+                "about:blank",
+            ],
+            env={**os.environ, "TMPDIR": str(scratch), "XDG_RUNTIME_DIR": str(scratch)},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        endpoint = f"http://127.0.0.1:{port}"
+        wait_for(lambda: _answers(f"{endpoint}/json/version"), 15, 0.1)
+        self.browser = playwright.chromium.connect_over_cdp(endpoint, no_defaults=True)
+        self.context = self.browser.contexts[0]
+        self.context.set_default_timeout(15_000)
+        self.page = self.context.pages[0]
+
+    def open_other_tab(self) -> str:
+        """Opens and shows another tab in the same window (the first one is hidden)."""
+        cdp = self.context.new_cdp_session(self.page)
+        target: str = cdp.send("Target.createTarget", {"url": "about:blank"})["targetId"]
+        cdp.send("Target.activateTarget", {"targetId": target})
+        cdp.detach()
+        return target
+
+    def close_tab(self, target: str) -> None:
+        cdp = self.context.new_cdp_session(self.page)
+        cdp.send("Target.closeTarget", {"targetId": target})
+        cdp.detach()
+        self.page.bring_to_front()
+
+    def close(self) -> None:
+        try:
+            self.browser.close()
+        finally:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(5)
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=1) as response:
+            return bool(response.status == 200)
+    except OSError:
+        return False

@@ -5,6 +5,8 @@ import { api } from "../api.js";
 import { clear, h } from "../dom.js";
 import { tr, trAttr } from "../i18n.js";
 import { queuedItems } from "../offline/outbox.js";
+import { currentPerson } from "../auth.js";
+import { seesQueue } from "../proctoring/links.js";
 
 class AppNav extends HTMLElement {
   connectedCallback() {
@@ -17,7 +19,8 @@ class AppNav extends HTMLElement {
       h("ul", { role: "list" },
         link("#/", "nav.schedule", "nav-schedule"),
         link("#/inbox", "nav.inbox", "nav-inbox", this.unread),
-        link("#/assignments", "nav.assignments", "nav-assignments")),
+        link("#/assignments", "nav.assignments", "nav-assignments"),
+        seesQueue(currentPerson()) ? link("#/proctor", "proctoring.nav", "nav-proctoring") : null),
       this.state, this.queued);
     clear(this).append(trAttr(nav, { "aria-label": ["nav.label"] }));
     this.onChange = () => this.refresh();

@@ -8,6 +8,8 @@ import { handOver, loadPrefs, savePrefs } from "../prefs.js";
 import { go } from "../router.js";
 import "./level-meter.js";
 import { LobbyRecordingNotice } from "../recordings/lobby-notice.js";
+import { currentPerson } from "../auth.js";
+import { examEntry } from "../proctoring/links.js";
 
 class LobbyView extends HTMLElement {
   connectedCallback() {
@@ -85,6 +87,16 @@ class LobbyView extends HTMLElement {
       tr(this.titleEl, "lobby.session_unknown");
     }
     this.recording.load(this.session ?? null);
+    this.examCheckIn();
+  }
+
+  /** A proctored exam's student checks in first (the room refuses their media until then). */
+  examCheckIn() {
+    const entry = this.session ? examEntry(this.session, currentPerson()) : null;
+    if (!entry) return;
+    this.message.before(h("p", { class: "notice", "data-testid": "lobby-exam" },
+      tr(h("span", {}), "proctoring.lobby_notice"), " ",
+      tr(h("a", { href: entry, "data-testid": "lobby-exam-link" }), "proctoring.lobby_check_in")));
   }
 
   async preview() {

@@ -7,6 +7,7 @@ import { dayKey, formatDay, formatTime, t, tr, zoneOffset } from "../i18n.js";
 import { go } from "../router.js";
 import { actionFor, canJoinNow, joinOpensAt } from "../sessions.js";
 import { recordingsLink } from "../recordings/links.js";
+import { examEntry, proctoringLink } from "../proctoring/links.js";
 
 const REFRESH_MS = 30_000;
 
@@ -122,7 +123,8 @@ class ScheduleView extends HTMLElement {
             "data-testid": `session-status-${session.id}` }), `status.${session.status}`))),
       h("div", { class: "session-action" }, this.action(session, zone, titleId),
         this.attendanceLink(session, titleId),
-        recordingsLink(session, currentPerson(), titleId)));
+        recordingsLink(session, currentPerson(), titleId),
+        proctoringLink(session, currentPerson(), titleId)));
   }
 
   /** The tutor and staff open a live or past session's attendance (roster and downloads). */
@@ -157,7 +159,7 @@ class ScheduleView extends HTMLElement {
     button.disabled = true;
     try {
       if (kind === "start") await api(`/api/sessions/${session.id}/start`, { method: "POST" });
-      go(`#/lobby/${session.id}`);
+      go(examEntry(session, currentPerson()) ?? `#/lobby/${session.id}`);
     } catch (error) {
       tr(this.status, "schedule.action_failed", { reason: error.message || t("error.network") });
       button.disabled = false;

@@ -1,4 +1,10 @@
-"""A live server on a known loopback port: the recorder process connects back to it."""
+"""A live server on a known loopback port: the recorder process connects back to it.
+
+Databases: ``database_url`` (tests/conftest.py) runs every test here on SQLite and PostgreSQL
+unless a module narrows it. The modules with real media (flow, faults, tracks, auto) narrow it to
+SQLite to keep the suite short; test_recording_db.py drives the same service and API paths
+(recordings, files, retry, timeline with chat and hands, room events) on both databases.
+"""
 
 from __future__ import annotations
 

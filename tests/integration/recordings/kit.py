@@ -7,7 +7,17 @@ from typing import Any
 
 import av
 import httpx
+from aiortc import (
+    MediaStreamTrack,
+    RTCConfiguration,
+    RTCPeerConnection,
+    RTCRtpTransceiver,
+    RTCSessionDescription,
+    VideoStreamTrack,
+)
 
+from recordings.layout import read_index
+from tests.integration.server.signal_kit import Peer
 from tests.support import wait_until
 
 
@@ -34,3 +44,56 @@ async def settled(client: httpx.AsyncClient, recording_id: int, timeout: float =
 
     await wait_until(done, timeout=timeout, interval=0.3)
     return state
+
+
+class ColourTrack(VideoStreamTrack):
+    """A camera or screen that shows one colour (YUV), small so that encoding costs little."""
+
+    def __init__(self, colour: tuple[int, int, int], size: tuple[int, int] = (320, 240)) -> None:
+        super().__init__()
+        self._colour, self._size = colour, size
+
+    async def recv(self) -> av.VideoFrame:
+        pts, time_base = await self.next_timestamp()
+        frame = av.VideoFrame(self._size[0], self._size[1], "yuv420p")
+        for plane, value in zip(frame.planes, self._colour, strict=True):
+            plane.update(bytes([value]) * plane.buffer_size)
+        frame.pts, frame.time_base = pts, time_base
+        return frame
+
+
+class Sender:
+    """A publish connection that adds and stops tracks by renegotiating, as a browser does when
+    screen sharing starts and stops."""
+
+    def __init__(self, peer: Peer) -> None:
+        self._peer = peer
+        # Add one video per offer: aiortc (balanced bundling) gives a second video transceiver
+        # of the same first offer a transport that BUNDLE never starts, so it never sends.
+        self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+        self._labels: dict[int, str] = {}
+        peer.publish_pc = self.pc  # closed with the peer
+
+    def add(self, track: MediaStreamTrack, label: str) -> RTCRtpTransceiver:
+        transceiver = self.pc.addTransceiver(track, direction="sendonly")
+        self._labels[len(self.pc.getTransceivers()) - 1] = label
+        return transceiver
+
+    async def offer(self) -> dict[str, Any]:
+        """Sends the current offer; returns the server's answer once applied."""
+        signal = self._peer.signal
+        await self.pc.setLocalDescription(await self.pc.createOffer())
+        transceivers = self.pc.getTransceivers()
+        labels = {transceivers[i].mid: label for i, label in self._labels.items()}
+        before = len(signal.of("publish_answer"))
+        await signal.send(
+            {"type": "publish", "sdp": self.pc.localDescription.sdp, "labels": labels}
+        )
+        answer = await signal.next("publish_answer", after=before, timeout=10)
+        await self.pc.setRemoteDescription(RTCSessionDescription(answer["sdp"], "answer"))
+        return answer
+
+
+def closed_segments(capture: Path) -> list[dict[str, Any]]:
+    """The index's ``close`` records, in order."""
+    return [r for r in read_index(capture / "index.jsonl") if r.get("event") == "close"]

@@ -124,6 +124,22 @@ async def test_oversized_message_closes_with_1009(base: str, services: Services)
     assert await client.closed() == 1009
 
 
+async def test_a_subscription_answer_may_be_larger_than_other_messages(
+    base: str, services: Services
+) -> None:
+    session = await open_now(services, "consultation")
+    client = await SignalClient.connect(base, session)
+    await client.join(await room_token(base, "student1.1", session))
+    await client.send({"type": "subscription_answer", "sdp": "v=0\r\n" + "a=x\r\n" * 20_000})
+    error = await client.next("error")
+    assert (error["code"], error["message"]) == (
+        "media_state",
+        "no subscription offer is outstanding",
+    )
+    await client.send({"type": "subscription_answer", "sdp": "x" * (300 * 1024)})
+    assert await client.closed() == 1009
+
+
 @pytest.mark.parametrize(
     ("first", "code"),
     [
@@ -319,3 +335,34 @@ async def test_exam_students_hear_of_a_later_proctor_but_not_of_other_students(
     finally:
         await first.close()
         await other.close()
+
+
+async def test_a_bad_renegotiation_is_refused_and_the_tracks_keep_flowing(
+    base: str, services: Services
+) -> None:
+    session = await open_now(services, "lecture")
+    tutor = await Peer.enter(base, session, "tutor.akhmetova")
+    student = await Peer.enter(base, session, "student1.1")
+    try:
+        await tutor.publish()
+        await wait_until(lambda: student.frames["video"] >= 3, timeout=15)
+        assert tutor.publish_pc is not None
+        good = tutor.publish_pc.localDescription.sdp
+        spoilt = "".join(
+            line for line in good.splitlines(keepends=True) if not line.startswith("a=ice-pwd")
+        )
+        await tutor.signal.send({"type": "publish", "sdp": spoilt, "ref": "again"})
+        error = await tutor.signal.next("error")
+        assert error == {
+            "type": "error",
+            "code": "media_sdp",
+            "message": "media section 0 (audio) has no a=ice-ufrag and a=ice-pwd",
+            "command": "PublishOffer",
+        }
+        frames = student.frames["video"]
+        await wait_until(lambda: student.frames["video"] >= frames + 10, timeout=15)
+        assert student.signal.of("track_removed") == []
+        assert tutor.signal.of("track_removed") == [] and tutor.signal.of("peer_closed") == []
+    finally:
+        await tutor.close()
+        await student.close()

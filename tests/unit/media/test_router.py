@@ -96,3 +96,37 @@ def test_misuse_is_refused_with_a_clear_error() -> None:
         router.allow("t", "t", True)
     with pytest.raises(RouteError, match="'t' has no slot 'x'"):
         router.unsubscribe("t", "x")
+
+
+def test_tracks_past_the_cap_are_held_back_oldest_first_and_fill_freed_slots() -> None:
+    router = Router(max_slots=2)
+    for pid in ("a", "b", "v"):
+        router.add_participant(pid)
+    router.allow("a", "v", True)
+    router.allow("b", "v", True)
+    routes = [r for t in ("a1", "a2", "b1", "b2") for r in router.add_track(camera(t, t[0]))]
+    assert routes == [Route("v", "a1", "a1"), Route("v", "a2", "a2")]
+    assert router.held_back("v") == ["b1", "b2"]
+    with pytest.raises(RouteError, match=r"^'v' receives at most 2 tracks$"):
+        router.subscribe("v", "b1", slot="extra")
+    assert router.remove_track("a1") == [Route("v", "a1", None), Route("v", "b1", "b1")]
+    assert router.held_back("v") == ["b2"]
+    assert router.revoke("b", "v") == [
+        Route("v", "b1", None),
+    ]
+    assert router.held_back("v") == []
+    assert router.slots("v") == {"a2": "a2"}
+
+
+def test_an_allowance_can_be_narrowed_to_labels() -> None:
+    router = room("m", "s")
+    mic = TrackInfo("m1", "m", "audio", "microphone", "audio/opus")
+    router.add_track(camera("c1", "m"))
+    router.add_track(mic)
+    assert router.allow("m", "s", True, frozenset({"microphone"})) == [Route("s", "m1", "m1")]
+    with pytest.raises(RouteError, match=r"^'s' may not receive the camera of 'm'$"):
+        router.subscribe("s", "c1")
+    # widening and narrowing again replace the rule
+    assert router.allow("m", "s", True) == [Route("s", "c1", "c1")]
+    assert router.allow("m", "s", True, frozenset({"microphone"})) == [Route("s", "c1", None)]
+    assert router.add_track(camera("c2", "m")) == []

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from aiortc import RTCConfiguration, RTCPeerConnection
 
 from media.aiortc_hooks import restrict_host_addresses
-from media.sdp import SdpError, SdpLimits, check_sdp
+from media.sdp import SdpError, SdpLimits, check_renegotiation, check_sdp
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -103,3 +104,36 @@ def test_unsupported_media_kind() -> None:
     sdp = "v=0\r\nm=text 9 RTP/AVP 98\r\na=mid:0\r\n"
     with pytest.raises(SdpError, match=r"^media section 0 has unsupported kind 'text'$"):
         check_sdp(sdp)
+
+
+async def test_a_mid_used_twice_is_refused() -> None:
+    sdp = (await browser_like_offer()).replace("a=mid:1", "a=mid:0")
+    with pytest.raises(SdpError, match=r"^SDP uses a=mid:0 for more than one media section$"):
+        check_sdp(sdp)
+
+
+async def test_a_renegotiation_keeps_every_section_in_place() -> None:
+    before = check_sdp(await browser_like_offer())
+    check_renegotiation(before, before)
+    check_renegotiation(before[:1], before)  # sections may be added
+    with pytest.raises(SdpError) as dropped:
+        check_renegotiation(before, before[:1])
+    assert str(dropped.value) == (
+        "renegotiation drops media section 1 (mid 1); keep it and set it inactive, "
+        "or build a new connection"
+    )
+    moved = [replace(before[1], index=0), replace(before[0], index=1)]
+    with pytest.raises(SdpError) as swapped:
+        check_renegotiation(before, moved)
+    assert str(swapped.value) == (
+        "renegotiation moves mid 0 from section 0 (audio) to section 1 (audio); "
+        "build a new connection for that"
+    )
+
+
+def test_an_answer_may_have_as_many_sections_as_the_offer_and_room_for_them() -> None:
+    assert SdpLimits().for_answer(4) == SdpLimits(max_bytes=65536, max_media_sections=4)
+    assert SdpLimits().for_answer(64) == SdpLimits(max_bytes=196608, max_media_sections=64)
+    sdp = "v=0\r\n" + "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=mid:x\r\n" * 31
+    with pytest.raises(SdpError, match=r"^SDP has 31 media sections, more than the limit of 30$"):
+        check_sdp(sdp, SdpLimits().for_answer(30))
