@@ -16,11 +16,11 @@ import time
 from collections import Counter
 from typing import Any
 
-from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+from aiortc import RTCSessionDescription
 
 from bench._proctoring_setup import BenchFailure
 from media import aiortc_hooks as hooks
-from tests.integration.server.signal_kit import SignalClient
+from tests.integration.server.signal_kit import SignalClient, client_pc
 
 Stream = tuple[str, str]  # (publisher participant id, label)
 MIN_PPS = {"camera": 30.0, "screen": 3.0, "microphone": 40.0}
@@ -46,7 +46,7 @@ class ProctorSink:
 
     def __init__(self, signal: SignalClient) -> None:
         self.signal = signal
-        self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+        self.pc = client_pc()  # max-bundle, as docs/protocol.md asks
         self.packets: Counter[int] = Counter()
         self.octets: Counter[int] = Counter()
         self.streams: dict[int, Stream] = {}  # ssrc -> stream, for the current offer's slots

@@ -56,7 +56,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import httpx
-from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+from aiortc import RTCPeerConnection, RTCSessionDescription
 
 from bench._proctoring_flags import FlagLog, percentile, post_flags, probe_server
 from bench._proctoring_media import Loop, LoopTrack, encode_loops
@@ -78,7 +78,7 @@ from bench._proctoring_setup import (
 from bench._proctoring_sink import ProctorSink, SdpCapHit
 from media.aiortc_hooks import restrict_host_addresses
 from server.settings import load_settings
-from tests.integration.server.signal_kit import SignalClient, free_port
+from tests.integration.server.signal_kit import SignalClient, client_pc, free_port
 from tests.support import wait_until
 
 WORKERS = 2  # student processes (5 students each by default)
@@ -99,7 +99,7 @@ async def publish_student(
         await http.aclose()
     signal_ = await SignalClient.connect(base.removeprefix("http://"), session)
     await signal_.join(token)
-    pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+    pc = client_pc()  # max-bundle: three m-lines in one first offer
     tracks, mids = [], {}
     for label in LABELS:
         track = LoopTrack(loops[label])

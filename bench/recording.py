@@ -41,7 +41,7 @@ import av
 import httpx
 import uvicorn
 import websockets
-from aiortc import MediaStreamTrack, RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+from aiortc import MediaStreamTrack, RTCSessionDescription
 
 from media.aiortc_hooks import restrict_host_addresses
 from server.app import create_app
@@ -49,7 +49,7 @@ from server.db.engine import make_sessionmaker
 from server.db.migrate import upgrade
 from server.seed import seed_demo
 from server.settings import load_settings
-from tests.integration.server.signal_kit import free_port, open_now
+from tests.integration.server.signal_kit import client_pc, free_port, open_now
 from tests.support import wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -157,7 +157,7 @@ async def publish(
             pass  # the recorder's arrival: {"type": "room_updated", "recording": true}
         await go.wait()
         clock = Clock()
-        pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+        pc = client_pc()  # max-bundle, as docs/protocol.md asks
         video = pc.addTransceiver(LectureVideo(clock), direction="sendonly")
         audio = pc.addTransceiver(LectureAudio(clock), direction="sendonly")
         await pc.setLocalDescription(await pc.createOffer())

@@ -45,6 +45,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from aiortc import (
     AudioStreamTrack,
+    RTCBundlePolicy,
     RTCConfiguration,
     RTCPeerConnection,
     RTCSessionDescription,
@@ -120,7 +121,10 @@ async def receive(reader: asyncio.StreamReader) -> dict[str, Any]:
 
 
 def pc() -> RTCPeerConnection:
-    return RTCPeerConnection(RTCConfiguration(iceServers=[]))
+    """A client connection with `bundlePolicy: "max-bundle"`, as docs/protocol.md asks."""
+    return RTCPeerConnection(
+        RTCConfiguration(iceServers=[], bundlePolicy=RTCBundlePolicy.MAX_BUNDLE)
+    )
 
 
 # --- server -------------------------------------------------------------------------------------

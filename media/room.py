@@ -3,30 +3,30 @@
 `await room.handle(command)` applies one command from `media.messages`; everything the outside
 world needs to know comes back through the `emit` callback given to the constructor. A refused
 command emits `CommandFailed` for its participant only; it never raises into the caller and never
-disturbs other participants.
+disturbs other participants. The subscribing half (routes onto subscription connections, offers
+and answers) is `media.room_subscriptions.Subscriptions`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from functools import partial
 
 from media import aiortc_hooks as hooks
 from media import messages as m
 from media.forwarder import TrackForwarder
-from media.peer import NoOfferError, PublishPeer, SubscribePeer
+from media.peer import PublishPeer, SubscribePeer
 from media.room_state import MediaConfig as MediaConfig
 from media.room_state import ParticipantMedia, Published, StateError
+from media.room_subscriptions import Emit, Subscriptions, joined
 from media.router import Route, RouteError, Router, TrackInfo
 from media.sdp import MediaSection, SdpError, check_renegotiation, check_sdp, ice_ufrag
 from media.stats import participant_stats
 from media.tap import PacketTap
 
 logger = logging.getLogger(__name__)
-
-Emit = Callable[[m.Event], None]
 
 
 class MediaRoom:
@@ -41,7 +41,7 @@ class MediaRoom:
         self._tasks: set[asyncio.Task[None]] = set()
         self._next_track = 0
         self._lock = asyncio.Lock()  # routing state; see `handle`
-        self._touched: list[str] = []  # subscribers the command under the lock must offer to
+        self._subs = Subscriptions(config, self._router, self._participants, emit, self._on_state)
         self._restriction = (
             hooks.restrict_host_addresses(config.host_addresses)
             if config.host_addresses is not None
@@ -78,14 +78,14 @@ class MediaRoom:
         subscription connection, so a burst of joins does not queue on one another's
         negotiation. Offers a command causes are emitted before `handle` returns."""
         if isinstance(command, m.SubscriptionAnswer):
-            await self._guarded(command, self._subscription_answer(command))
+            await self._guarded(command, self._subs.answer(command))
             return
         async with self._lock:
-            self._touched = []
+            self._subs.touched = []
             await self._guarded(command, self._dispatch(command))
-            touched, self._touched = self._touched, []
+            touched, self._subs.touched = self._subs.touched, []
             self._report_held()
-        await self._offer_to(touched)
+        await self._subs.offer_to(touched)
 
     async def _guarded(self, command: m.Command, work: Awaitable[None]) -> None:
         try:
@@ -101,7 +101,7 @@ class MediaRoom:
         async with self._lock:
             for participant_id in list(self._participants):
                 await self._leave(participant_id)
-            self._touched = []
+            self._subs.touched = []
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
         if self._restriction is not None:
@@ -116,13 +116,13 @@ class MediaRoom:
                 await self._publish_offer(command)
             case m.Allow(pub, sub, auto, labels):
                 only = frozenset(labels) if labels is not None else None
-                self._apply(self._router.allow(pub, sub, auto, only))
+                self._subs.apply(self._router.allow(pub, sub, auto, only))
             case m.Revoke(pub, sub):
-                self._apply(self._router.revoke(pub, sub))
+                self._subs.apply(self._router.revoke(pub, sub))
             case m.Subscribe(sub, track_id, slot):
-                self._apply([self._router.subscribe(sub, track_id, slot)])
+                self._subs.apply([self._router.subscribe(sub, track_id, slot)])
             case m.Unsubscribe(sub, slot):
-                self._apply(self._router.unsubscribe(sub, slot))
+                self._subs.apply(self._router.unsubscribe(sub, slot))
             case m.Mute(pid, track_id, muted):
                 published = self._owned(pid, track_id)
                 published.forwarder.set_muted(muted)
@@ -132,7 +132,7 @@ class MediaRoom:
                 self._participant(pid).retired_mids.add(published.mid)
                 await self._remove_track(self._participant(pid), track_id)
             case m.RestartSubscription(pid):
-                await self._restart_subscription(pid)
+                await self._subs.restart(pid)
             case m.RequestStats(pid):
                 p = self._participant(pid)
                 tracks = {t: (pub.info.label, pub.forwarder) for t, pub in p.published.items()}
@@ -157,10 +157,7 @@ class MediaRoom:
         self._emit(m.CommandFailed(str(pid), type(command).__name__, code, message))
 
     def _participant(self, participant_id: str) -> ParticipantMedia:
-        try:
-            return self._participants[participant_id]
-        except KeyError:
-            raise StateError(f"participant {participant_id!r} has not joined") from None
+        return joined(self._participants, participant_id)
 
     def _owned(self, participant_id: str, track_id: str) -> Published:
         published = self._participant(participant_id).published.get(track_id)
@@ -220,7 +217,7 @@ class MediaRoom:
                 continue
             label = labels.get(mid) or self._default_label(p, section.kind)
             routes += self._add_track(p, peer, mid, section.kind, label, mime_type)
-        self._apply(routes)  # one renegotiation per subscriber for all changes
+        self._subs.apply(routes)  # one renegotiation per subscriber for all changes
 
     @staticmethod
     def _default_label(p: ParticipantMedia, kind: str) -> str:
@@ -249,7 +246,7 @@ class MediaRoom:
         return routes
 
     async def _remove_track(self, p: ParticipantMedia, track_id: str) -> None:
-        self._apply(self._unpublish(p, track_id))
+        self._subs.apply(self._unpublish(p, track_id))
 
     def _unpublish(self, p: ParticipantMedia, track_id: str) -> list[Route]:
         published = p.published.pop(track_id)
@@ -272,91 +269,7 @@ class MediaRoom:
         p.retired_mids.clear()
         if peer is not None:
             await peer.close()
-        self._apply(routes)
-
-    # --- subscribing ---
-
-    def _apply(self, routes: list[Route]) -> None:
-        """Apply routes (under the room lock); subscribers whose connection changed are offered
-        to once the lock is released."""
-        for route in routes:
-            sub = self._participants.get(route.subscriber_id)
-            if sub is None:
-                continue
-            if self._apply_route(sub, route) and sub.participant_id not in self._touched:
-                self._touched.append(sub.participant_id)
-
-    def _apply_route(self, sub: ParticipantMedia, route: Route) -> bool:
-        if route.track_id is None:
-            return sub.subscribe is not None and sub.subscribe.remove_slot(route.slot)
-        info = self._router.track(route.track_id)
-        source = self._participants[info.publisher_id].published[info.track_id].forwarder
-        if sub.subscribe is None:
-            sub.subscribe = SubscribePeer(partial(self._on_state, sub.participant_id, "subscribe"))
-        described = {
-            "slot": route.slot,
-            "track_id": info.track_id,
-            "publisher_id": info.publisher_id,
-            "label": info.label,
-            "kind": info.kind,
-        }
-        return sub.subscribe.set_slot(route.slot, source, info.publisher_id, described)
-
-    async def _offer_to(self, participant_ids: list[str]) -> None:
-        for participant_id in participant_ids:
-            p = self._participants.get(participant_id)
-            if p is not None:
-                await self._offer(p)
-
-    async def _offer(self, sub: ParticipantMedia) -> None:
-        peer = sub.subscribe
-        if peer is None:
-            return
-        try:
-            offered = await peer.offer()
-        except Exception:
-            if peer.closed:  # closed (left, restarted, failed) while offering: nothing to say
-                return
-            raise
-        if offered is None:
-            return
-        sdp, active = offered
-        slots = tuple(m.SlotInfo(mid=mid, **described) for mid, described in active)
-        self._emit(m.SubscriptionOffer(sub.participant_id, sdp, slots))
-
-    async def _subscription_answer(self, command: m.SubscriptionAnswer) -> None:
-        """Runs outside the room lock, serialised with offers on the same connection."""
-        p = self._participant(command.participant_id)
-        peer = p.subscribe
-        if peer is None or peer.pc.signalingState != "have-local-offer":
-            raise StateError("no subscription offer is outstanding")
-        # Our offer has one m-line per stream we ever opened on this connection: the answer may
-        # have as many (the client-offer limit does not apply to it).
-        limits = self._config.sdp_limits.for_answer(peer.offered_sections())
-        check_sdp(command.sdp, limits)
-        try:
-            again = await peer.accept_answer(command.sdp)
-        except NoOfferError as exc:
-            raise StateError(str(exc)) from None
-        except Exception as exc:
-            if peer.closed:
-                raise StateError("the subscription connection was closed") from None
-            raise SdpError(f"answer rejected: {type(exc).__name__}: {exc}") from None
-        if again:
-            await self._offer(p)
-
-    async def _restart_subscription(self, participant_id: str) -> None:
-        p = self._participant(participant_id)
-        old, p.subscribe = p.subscribe, None
-        if old is not None:
-            await old.close()
-        routes = [
-            Route(participant_id, s, t) for s, t in self._router.slots(participant_id).items()
-        ]
-        for route in routes:
-            self._apply_route(p, route)
-        if participant_id not in self._touched:
-            self._touched.append(participant_id)
+        self._subs.apply(routes)
 
     # --- lifecycle ---
 
@@ -369,11 +282,11 @@ class MediaRoom:
     async def _peer_gone(self, participant_id: str, role: str, peer: object, state: str) -> None:
         """A connection failed or was closed by the client: clean it up (unless we did)."""
         async with self._lock:
-            self._touched = []
+            self._subs.touched = []
             await self._drop_peer(participant_id, role, peer, state)
-            touched, self._touched = self._touched, []
+            touched, self._subs.touched = self._subs.touched, []
             self._report_held()
-        await self._offer_to(touched)
+        await self._subs.offer_to(touched)
 
     async def _drop_peer(self, participant_id: str, role: str, peer: object, state: str) -> None:
         p = self._participants.get(participant_id)

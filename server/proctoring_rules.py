@@ -56,6 +56,8 @@ class ServerFlag(enum.StrEnum):
     NO_FACE = "no_face"
     MULTIPLE_FACES = "multiple_faces"
     SPEECH_DETECTED = "speech_detected"
+    IDENTITY_MISMATCH = "identity_mismatch"
+    FACE_PHOTO_NO_FACE = "face_photo_no_face"
 
 
 class PhotoKind(enum.StrEnum):

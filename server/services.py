@@ -22,7 +22,7 @@ from server.passwords import PasswordService
 from server.presence_recorder import PresenceRecorder
 from server.proctoring import ProctoringService
 from server.proctoring_evidence import ExamEvidence, build_evidence
-from server.proctoring_faces import FaceCheck
+from server.proctoring_identity import IdentityAtCheckin, build_identity
 from server.ratelimit import FailureLimiter
 from server.recording import RecordingService
 from server.recording_access import RecordingAccess
@@ -117,8 +117,11 @@ def build_services(settings: Settings, bus: Bus) -> Services:
     services.rooms.on_hand = services.room_events.hand
     services.rooms.observers.append(services.room_events)
     services.grades = build_grades(settings, sessions)
-    faces = FaceCheck(threshold=settings.proctoring_face_threshold_seconds)
-    services.proctoring = ProctoringService(sessions, settings.data_dir, services.rooms, [faces])
+    faces, sources, identity = build_identity(settings, sessions)
+    services.proctoring = ProctoringService(sessions, settings.data_dir, services.rooms, sources)
+    if identity is not None:  # the check-in photo is described once it awaits the proctor
+        at_checkin = IdentityAtCheckin(identity, services.proctoring.record_server_flags)
+        services.proctoring.state_listeners.append(at_checkin.state_changed)
     services.proctoring_evidence = build_evidence(settings, services.proctoring, faces)
     services.rooms.exam_observer = services.proctoring_evidence
     if settings.proctoring_required:

@@ -83,6 +83,7 @@ class Settings:
     proctoring_speech_seconds: int = 3
     proctoring_speech_window_seconds: int = 5
     proctoring_track_grace_seconds: int = 5
+    proctoring_identity_seconds: int = 30
     proctoring_retention_days: int = 365
 
     @property
@@ -148,6 +149,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         proctoring_speech_seconds=_int(source, "PROCTORING_SPEECH_SECONDS", 3, 0, 60),
         proctoring_speech_window_seconds=_speech_window(source),
         proctoring_track_grace_seconds=_int(source, "PROCTORING_TRACK_GRACE_SECONDS", 5, 0, 120),
+        # Camera vs check-in photo comparison at most this often (0: none); test runs opt in.
+        proctoring_identity_seconds=_int(
+            source, "PROCTORING_IDENTITY_SECONDS", 0 if environment == "test" else 30, 0, 3600
+        ),
         # Check-in photos and flags' evidence of older exams are purged (0: kept forever).
         proctoring_retention_days=_int(source, "PROCTORING_RETENTION_DAYS", 365, 0, 36500),
     )

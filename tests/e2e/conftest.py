@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Playwright, sync_playwright
 
-from server.settings import load_settings
-from tests.conftest import TEST_SECRET
-from tests.e2e.kit import LiveServer, chromium_path
+from tests.e2e.kit import LiveServer, chromium_path, live_settings
 from tests.support import require
 
 pytestmark = pytest.mark.browser
@@ -32,21 +29,7 @@ def chromium() -> str:
 
 @pytest.fixture(scope="module")
 def live(e2e_dir: Path, sqlite_template: Path) -> Iterator[LiveServer]:
-    database = e2e_dir / "sabaq.db"
-    shutil.copy(sqlite_template, database)
-    settings = load_settings(
-        {
-            "DATA_DIR": str(e2e_dir / "data"),
-            "DATABASE_URL": f"sqlite+aiosqlite:///{database}",
-            "SECRET_KEY": TEST_SECRET,
-            "SABAQ_ENV": "test",
-            "PASSWORD_HASH_TIME_COST": "1",
-            "PASSWORD_HASH_MEMORY_KIB": "8192",
-            "ICE_LOOPBACK_ONLY": "1",
-            "ROOM_RESUME_SECONDS": "20",
-        }
-    )
-    server = LiveServer(settings)
+    server = LiveServer(live_settings(e2e_dir, sqlite_template))
     server.start()
     yield server
     server.stop()

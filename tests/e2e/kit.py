@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shutil
 import subprocess
 import threading
 import time
@@ -21,8 +22,8 @@ from starlette.applications import Starlette
 from server.app import create_app
 from server.db.engine import make_sessionmaker
 from server.seed import seed_demo
-from server.settings import Settings
-from tests.conftest import DEMO_PASSWORD
+from server.settings import Settings, load_settings
+from tests.conftest import DEMO_PASSWORD, TEST_SECRET
 from tests.integration.server.signal_kit import free_port
 from tests.integration.server.signal_kit import open_now as signal_open_now
 
@@ -246,3 +247,21 @@ def _answers(url: str) -> bool:
             return bool(response.status == 200)
     except OSError:
         return False
+
+
+def live_settings(e2e_dir: Path, template: Path, extra: dict[str, str] | None = None) -> Settings:
+    """The e2e server's settings on a fresh copy of the seeded SQLite ``template``; ``extra``
+    adds to (or overrides) the test defaults."""
+    database = e2e_dir / "sabaq.db"
+    shutil.copy(template, database)
+    env = {
+        "DATA_DIR": str(e2e_dir / "data"),
+        "DATABASE_URL": f"sqlite+aiosqlite:///{database}",
+        "SECRET_KEY": TEST_SECRET,
+        "SABAQ_ENV": "test",
+        "PASSWORD_HASH_TIME_COST": "1",
+        "PASSWORD_HASH_MEMORY_KIB": "8192",
+        "ICE_LOOPBACK_ONLY": "1",
+        "ROOM_RESUME_SECONDS": "20",
+    }
+    return load_settings(env | (extra or {}))

@@ -6,7 +6,6 @@ plays the recording with both flags on its timeline at the right times."""
 
 from __future__ import annotations
 
-import shutil
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -17,14 +16,13 @@ from typing import Any
 import pytest
 from playwright.sync_api import BrowserContext, Page, Playwright
 
-from server.settings import load_settings
-from tests.conftest import TEST_SECRET
 from tests.e2e.kit import (
     BUNDLES,
     LiveServer,
     TabbedChromium,
     audit,
     launch,
+    live_settings,
     open_now,
     shoot,
     sign_in,
@@ -66,25 +64,13 @@ class Person:
 def live(e2e_dir: Path, sqlite_template: Path) -> Iterator[LiveServer]:
     """The e2e server with proctoring required and exams recording themselves (both off by
     default when SABAQ_ENV=test)."""
-    database = e2e_dir / "sabaq.db"
-    shutil.copy(sqlite_template, database)
-    settings = load_settings(
-        {
-            "DATA_DIR": str(e2e_dir / "data"),
-            "DATABASE_URL": f"sqlite+aiosqlite:///{database}",
-            "SECRET_KEY": TEST_SECRET,
-            "SABAQ_ENV": "test",
-            "PASSWORD_HASH_TIME_COST": "1",
-            "PASSWORD_HASH_MEMORY_KIB": "8192",
-            "ICE_LOOPBACK_ONLY": "1",
-            "ROOM_RESUME_SECONDS": "20",
-            "PROCTORING_REQUIRED": "1",
-            "RECORDING_AUTO": "1",
-            "PROCTORING_RETENTION_DAYS": "90",
-            "RECORDING_RETENTION_DAYS": "180",
-        }
-    )
-    server = LiveServer(settings)
+    extra = {
+        "PROCTORING_REQUIRED": "1",
+        "RECORDING_AUTO": "1",
+        "PROCTORING_RETENTION_DAYS": "90",
+        "RECORDING_RETENTION_DAYS": "180",
+    }
+    server = LiveServer(live_settings(e2e_dir, sqlite_template, extra))
     server.start()
     yield server
     server.stop()
@@ -130,6 +116,12 @@ def epoch(iso: str) -> float:
 def student_id(person: Person, exam: int) -> int:
     found: int = fetch_json(person.page, f"/api/sessions/{exam}/proctoring/me")["student_id"]
     return found
+
+
+def cast(people: dict[str, Person], exam: int) -> tuple[Person, Person, int]:
+    """The proctor, the student and the student's id in this exam."""
+    student = people["student"]
+    return people["proctor"], student, student_id(student, exam)
 
 
 def take_photos(page: Page, kinds: tuple[str, ...]) -> None:
@@ -197,8 +189,7 @@ def test_the_student_checks_in_after_the_privacy_notice(
 def test_the_proctor_rejects_with_a_reason_and_the_student_retakes(
     people: dict[str, Person], exam: int, live: LiveServer
 ) -> None:
-    proctor, student = people["proctor"], people["student"]
-    who = student_id(student, exam)
+    proctor, student, who = cast(people, exam)
     page = proctor.page
     page.get_by_test_id("nav-proctoring").click()
     card = page.get_by_test_id(f"identity-{who}")
@@ -230,8 +221,7 @@ def test_the_proctor_rejects_with_a_reason_and_the_student_retakes(
 def test_the_proctor_approves_on_the_grid_and_the_exam_starts(
     people: dict[str, Person], exam: int
 ) -> None:
-    proctor, student = people["proctor"], people["student"]
-    who = student_id(student, exam)
+    proctor, student, who = cast(people, exam)
     page = proctor.page
     page.goto(f"{page.url.split('#')[0]}#/proctor/{exam}")
     card = page.get_by_test_id("grid-identity").get_by_test_id(f"identity-{who}")
@@ -273,8 +263,7 @@ def seen_within(page: Page, testid: str, started: float) -> float:
 def test_hiding_the_page_and_stopping_the_screen_reach_the_grid_within_3_s(
     people: dict[str, Person], exam: int
 ) -> None:
-    proctor, student = people["proctor"], people["student"]
-    who = student_id(student, exam)
+    proctor, student, who = cast(people, exam)
     page = student.page
     assert page.evaluate("document.visibilityState") == "visible"
     # The student opens another tab in the same browser: the exam tab is hidden.
@@ -314,8 +303,7 @@ def test_hiding_the_page_and_stopping_the_screen_reach_the_grid_within_3_s(
 def test_a_flag_raised_off_line_is_sent_when_the_page_is_back(
     people: dict[str, Person], exam: int
 ) -> None:
-    proctor, student = people["proctor"], people["student"]
-    who = student_id(student, exam)
+    proctor, student, who = cast(people, exam)
     page = student.page
     student.context.set_offline(True)
     wait_for(lambda: page.evaluate("navigator.onLine") is False, 5, 0.05)
@@ -333,8 +321,7 @@ def test_a_flag_raised_off_line_is_sent_when_the_page_is_back(
 def test_the_proctor_talks_privately_and_the_student_hears_it(
     people: dict[str, Person], exam: int
 ) -> None:
-    proctor, student = people["proctor"], people["student"]
-    who = student_id(student, exam)
+    proctor, student, who = cast(people, exam)
     page = proctor.page
     page.get_by_test_id(f"grid-open-{who}").click()
     talk = page.get_by_test_id("focus-talk")
@@ -365,8 +352,7 @@ def test_the_proctor_talks_privately_and_the_student_hears_it(
 def test_the_proctor_opens_the_student_and_notes_an_incident(
     people: dict[str, Person], exam: int
 ) -> None:
-    proctor, student = people["proctor"], people["student"]
-    who = student_id(student, exam)
+    proctor, student, who = cast(people, exam)
     page = proctor.page
     page.get_by_test_id(f"grid-open-{who}").click()
     focus = page.get_by_test_id("focus")
@@ -421,8 +407,7 @@ def test_the_student_hands_in(people: dict[str, Person], exam: int) -> None:
 def test_the_review_plays_the_recording_with_both_flags_on_the_timeline(
     people: dict[str, Person], exam: int
 ) -> None:
-    proctor, student = people["proctor"], people["student"]
-    who = student_id(student, exam)
+    proctor, student, who = cast(people, exam)
     page = proctor.page
     base = page.url.split("#")[0]
     # The proctor leaves the grid: the room empties, the recorder stops, processing begins.
@@ -475,8 +460,7 @@ def test_the_review_plays_the_recording_with_both_flags_on_the_timeline(
 
 
 def test_the_verdict_is_saved_with_the_review(people: dict[str, Person], exam: int) -> None:
-    proctor, student = people["proctor"], people["student"]
-    who = student_id(student, exam)
+    proctor, _, who = cast(people, exam)
     page = proctor.page
     page.get_by_test_id("verdict-save").click()
     message = page.get_by_test_id("verdict-message")

@@ -4,23 +4,11 @@
 // microphone while talking to one student). Emits "message" (every server message), "slots",
 // "state" (signalling), "notice" (errors) and "ended".
 
-import { ChatStore } from "../room/chat.js";
-import { Publisher } from "../room/publisher.js";
-import { Roster } from "../room/roster.js";
-import { Signal } from "../room/signal.js";
-import { Subscriber } from "../room/subscriber.js";
+import { RoomLink } from "../room/link.js";
 
-export class ExamRoom extends EventTarget {
+export class ExamRoom extends RoomLink {
   constructor(sessionId, personId) {
-    super();
-    this.sessionId = sessionId;
-    this.signal = new Signal(sessionId);
-    this.roster = new Roster();
-    this.chat = new ChatStore(this.signal, personId);
-    this.signal.joinFields = () => this.chat.joinFields();
-    this.signal.addEventListener("join_refused", () => this.chat.reset());
-    this.publisher = null;
-    this.subscriber = null;
+    super(sessionId, personId);
     this.outgoing = new Map(); // label -> track, published once the room has joined
   }
 
@@ -33,33 +21,13 @@ export class ExamRoom extends EventTarget {
     this.signal.start();
   }
 
-  emit(name, detail) {
-    this.dispatchEvent(new CustomEvent(name, { detail }));
+  onMessage(message) {
+    if (!this.routeCommon(message)) this.onExamMessage(message);
+    this.emit("message", message);
   }
 
-  onMessage(message) {
-    this.roster.apply(message);
+  onExamMessage(message) {
     switch (message.type) {
-      case "joined":
-        this.onJoined(message);
-        this.chat.resendPending();
-        break;
-      case "chat":
-      case "chat_history":
-      case "chat_ack":
-        this.chat.onMessage(message);
-        break;
-      case "publish_answer":
-        this.publisher?.onMessage(message);
-        break;
-      case "error":
-        if (this.chat.onMessage(message)) break;
-        this.publisher?.onMessage(message);
-        this.emit("notice", message);
-        break;
-      case "subscription_offer":
-        this.subscriber?.onOffer(message).catch((error) => this.emit("notice", error));
-        break;
       case "peer_closed":
         if (message.role === "subscribe") this.restartSubscription();
         else this.republish();
@@ -70,32 +38,12 @@ export class ExamRoom extends EventTarget {
       default:
         break;
     }
-    this.emit("message", message);
   }
 
   onJoined(message) {
-    if (!this.publisher) {
-      this.publisher = new Publisher(this.signal, message.ice_servers);
-      this.subscriber = new Subscriber(this.signal, message.ice_servers);
-      this.subscriber.addEventListener("slots", (event) => this.emit("slots", event.detail));
-      this.subscriber.addEventListener("state", (event) => {
-        if (event.detail === "failed" && this.signal.state === "open") this.restartSubscription();
-      });
-      this.publisher.addEventListener("state", (event) => {
-        if (event.detail === "failed" && this.signal.state === "open") this.republish();
-      });
-    }
-    if (!message.resumed) {
-      this.subscriber.reset();
-      this.publisher.closePc();
-    }
-    const alive = ["connected", "connecting", "new"].includes(this.publisher.pc?.connectionState);
+    this.preparePeers(message);
+    const alive = this.publisherAlive();
     if (this.outgoing.size && (!message.resumed || !alive)) this.republish();
-  }
-
-  restartSubscription() {
-    this.subscriber?.reset();
-    this.signal.send({ type: "restart_subscription" });
   }
 
   republish() {

@@ -4,28 +4,16 @@
 // The chat lives in this.chat (a ChatStore with its own events).
 
 import { openMedia, openScreen, stopStream } from "../media.js";
-import { ChatStore } from "./chat.js";
-import { Publisher } from "./publisher.js";
-import { Roster } from "./roster.js";
-import { Signal } from "./signal.js";
+import { RoomLink } from "./link.js";
 import { collectStats } from "./stats.js";
-import { Subscriber } from "./subscriber.js";
 
 const ENDINGS = { 4001: "ended", 4002: "replaced", 4003: "removed" };
 
-export class RoomSession extends EventTarget {
+export class RoomSession extends RoomLink {
   constructor(sessionId, prefs, handedStream, personId) {
-    super();
-    this.sessionId = sessionId;
+    super(sessionId, personId);
     this.prefs = prefs;
     this.handed = handedStream;
-    this.roster = new Roster();
-    this.signal = new Signal(sessionId);
-    this.chat = new ChatStore(this.signal, personId);
-    this.signal.joinFields = () => this.chat.joinFields();
-    this.signal.addEventListener("join_refused", () => this.chat.reset());
-    this.publisher = null;
-    this.subscriber = null;
     this.ownTracks = new Map(); // label -> track id
     this.wanted = { microphone: true, camera: !prefs.audioOnly };
     this.restarts = 0;
@@ -39,10 +27,6 @@ export class RoomSession extends EventTarget {
     this.signal.start();
   }
 
-  emit(name, detail) {
-    this.dispatchEvent(new CustomEvent(name, { detail }));
-  }
-
   onState(detail) {
     if (detail.state === "closed") {
       const reason = ENDINGS[detail.code] ?? (detail.code === 4409 ? "not_open" : "closed");
@@ -52,29 +36,13 @@ export class RoomSession extends EventTarget {
     this.emit("state", detail);
   }
 
+  onError(message) {
+    if (!String(message.ref ?? "").startsWith("publish-")) this.emit("notice", message);
+  }
+
   onMessage(message) {
-    this.roster.apply(message);
+    if (this.routeCommon(message)) return;
     switch (message.type) {
-      case "joined":
-        this.onJoined(message);
-        this.chat.resendPending();
-        break;
-      case "chat":
-      case "chat_history":
-      case "chat_ack":
-        this.chat.onMessage(message);
-        break;
-      case "publish_answer":
-        this.publisher?.onMessage(message);
-        break;
-      case "error":
-        if (this.chat.onMessage(message)) break;
-        this.publisher?.onMessage(message);
-        if (!String(message.ref ?? "").startsWith("publish-")) this.emit("notice", message);
-        break;
-      case "subscription_offer":
-        this.subscriber?.onOffer(message).catch((error) => this.emit("notice", error));
-        break;
       case "track_added":
         this.onTrackAdded(message.track);
         break;
@@ -111,18 +79,9 @@ export class RoomSession extends EventTarget {
   }
 
   onJoined(message) {
-    if (!this.publisher) {
-      this.publisher = new Publisher(this.signal, message.ice_servers);
-      this.subscriber = new Subscriber(this.signal, message.ice_servers);
-      this.subscriber.addEventListener("slots", (event) => this.emit("slots", event.detail));
-      this.subscriber.addEventListener("state", (event) => this.onSubscriberState(event.detail));
-      this.publisher.addEventListener("state", (event) => this.onPublisherState(event.detail));
-    }
-    if (!message.resumed) {
-      this.subscriber.reset();
-      this.ownTracks.clear();
-      this.publisher.closePc();
-    } else if (this.subscriber.pc?.connectionState === "failed") {
+    if (!message.resumed) this.ownTracks.clear();
+    this.preparePeers(message);
+    if (message.resumed && this.subscriber.pc?.connectionState === "failed") {
       this.restartSubscription();
     }
     const exam = this.roster.kind === "exam" || this.roster.kind === "midterm";
@@ -130,7 +89,7 @@ export class RoomSession extends EventTarget {
       this.emit("notice", { code: "exam_share_screen" });
     }
     if (this.roster.mayPublish) {
-      const alive = ["connected", "connecting", "new"].includes(this.publisher.pc?.connectionState);
+      const alive = this.publisherAlive();
       if (message.resumed && !alive) this.publisher.closePc();
       if (!message.resumed || !alive) this.startPublishing();
     } else {
@@ -153,18 +112,13 @@ export class RoomSession extends EventTarget {
 
   onSubscriberState(state) {
     this.emit("connection", state);
-    if (state === "failed" && this.signal.state === "open") this.restartSubscription();
+    super.onSubscriberState(state);
   }
 
   onPublisherState(state) {
     this.emit("connection", state);
     if (state === "connected") this.restarts = 0;
-    if (state === "failed" && this.signal.state === "open") this.republish();
-  }
-
-  restartSubscription() {
-    this.subscriber.reset();
-    this.signal.send({ type: "restart_subscription" });
+    super.onPublisherState(state);
   }
 
   republish() {

@@ -13,6 +13,7 @@ from aiortc import (
     AudioStreamTrack,
     MediaStreamError,
     MediaStreamTrack,
+    RTCBundlePolicy,
     RTCConfiguration,
     RTCPeerConnection,
     RTCRtpSender,
@@ -69,7 +70,11 @@ class MovingVideoTrack(VideoStreamTrack):
 
 
 def client_pc() -> RTCPeerConnection:
-    return RTCPeerConnection(RTCConfiguration(iceServers=[]))
+    """A client peer connection with `bundlePolicy: "max-bundle"`, as docs/protocol.md asks of
+    every client (aiortc's default "balanced" loses the second of two videos of one first offer)."""
+    return RTCPeerConnection(
+        RTCConfiguration(iceServers=[], bundlePolicy=RTCBundlePolicy.MAX_BUNDLE)
+    )
 
 
 def prefer(transceiver: Any, mime_type: str) -> None:

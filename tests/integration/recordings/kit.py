@@ -9,15 +9,13 @@ import av
 import httpx
 from aiortc import (
     MediaStreamTrack,
-    RTCConfiguration,
-    RTCPeerConnection,
     RTCRtpTransceiver,
     RTCSessionDescription,
     VideoStreamTrack,
 )
 
 from recordings.layout import read_index
-from tests.integration.server.signal_kit import Peer
+from tests.integration.server.signal_kit import Peer, client_pc
 from tests.support import wait_until
 
 
@@ -64,13 +62,12 @@ class ColourTrack(VideoStreamTrack):
 
 class Sender:
     """A publish connection that adds and stops tracks by renegotiating, as a browser does when
-    screen sharing starts and stops."""
+    screen sharing starts and stops. One offer may bring several tracks (microphone, camera and
+    screen at once): the connection is max-bundle, as docs/protocol.md asks."""
 
     def __init__(self, peer: Peer) -> None:
         self._peer = peer
-        # Add one video per offer: aiortc (balanced bundling) gives a second video transceiver
-        # of the same first offer a transport that BUNDLE never starts, so it never sends.
-        self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+        self.pc = client_pc()
         self._labels: dict[int, str] = {}
         peer.publish_pc = self.pc  # closed with the peer
 

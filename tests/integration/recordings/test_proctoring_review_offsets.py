@@ -17,9 +17,10 @@ from aiortc import AudioStreamTrack
 from recordings.layout import read_index
 from server.services import Services
 from tests.conftest import ClientFactory
+from tests.integration.recordings.auto_kit import auto_env, epoch
 from tests.integration.recordings.kit import ColourTrack, Sender, settled
 from tests.integration.server.proctoring_kit import base as api
-from tests.integration.server.proctoring_kit import checked_in
+from tests.integration.server.proctoring_kit import in_exam
 from tests.integration.server.signal_kit import Peer, open_now
 from tests.support import wait_until
 from tests.unit.recordings.synthetic import BLUE, GREEN
@@ -33,17 +34,7 @@ STAGGER = 3.0  # the second student starts publishing this much later
 
 @pytest.fixture
 def extra_env(port: int) -> dict[str, str]:
-    return {
-        "ICE_LOOPBACK_ONLY": "1",
-        "ROOM_RESUME_SECONDS": "1",
-        "PORT": str(port),
-        "RECORDING_SEGMENT_SECONDS": "1",
-        "RECORDING_AUTO": "1",
-    }
-
-
-def _epoch(text: str) -> float:
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+    return auto_env(port)
 
 
 def _camera_opened(capture: Path, participant: str) -> bool:
@@ -51,13 +42,6 @@ def _camera_opened(capture: Path, participant: str) -> bool:
         r.get("event") == "open" and r["publisher_id"] == participant and r["label"] == "camera"
         for r in read_index(capture / "index.jsonl")
     )
-
-
-async def _in_exam(student: httpx.AsyncClient, proctor: httpx.AsyncClient, session: int) -> int:
-    me: int = (await checked_in(student, session))["student_id"]
-    assert (await proctor.post(f"{api(session)}/students/{me}/approve")).status_code == 200
-    assert (await student.post(f"{api(session)}/me/start")).status_code == 200
-    return me
 
 
 async def _flag(student: httpx.AsyncClient, session: int) -> None:
@@ -72,7 +56,7 @@ async def _placement(proctor: httpx.AsyncClient, session: int, student: int) -> 
     assert review.status_code == 200, review.text
     [event] = [e for e in review.json()["events"] if e.get("kind") == "tab_hidden"]
     [placed] = event["recordings"]
-    return {**placed, "at": _epoch(event["at"]), "review": review.json()}
+    return {**placed, "at": epoch(event["at"]), "review": review.json()}
 
 
 async def test_flags_are_placed_on_each_students_own_file(
@@ -82,7 +66,7 @@ async def test_flags_are_placed_on_each_students_own_file(
     teacher = await client_for("tutor.akhmetova")
     proctor = await client_for("proctor")
     clients = [await client_for(login) for login in ("student1.1", "student1.2")]
-    ids = [await _in_exam(c, proctor, session) for c in clients]
+    ids = [await in_exam(c, proctor, session) for c in clients]
     tutor = await Peer.enter(base, session, "tutor.akhmetova")
     peers = [await Peer.enter(base, session, login) for login in ("student1.1", "student1.2")]
     try:
@@ -118,7 +102,7 @@ async def test_flags_are_placed_on_each_students_own_file(
     state = await settled(teacher, recording["id"], timeout=60)
     assert state["status"] == "ready", state
 
-    media_started = _epoch(state["media_started_at"])
+    media_started = epoch(state["media_started_at"])
     starts = []
     for student in ids:
         placed = await _placement(proctor, session, student)
@@ -126,7 +110,7 @@ async def test_flags_are_placed_on_each_students_own_file(
         assert placed["clock"] == "file" and placed["file_id"] == listing["file"]["id"]
         # Flagged right after the first camera frame: near the start of the student's file.
         assert 0 <= placed["offset_seconds"] < 1.5, placed
-        started = _epoch(listing["file"]["started_at"])
+        started = epoch(listing["file"]["started_at"])
         assert abs(placed["at"] - started - placed["offset_seconds"]) < 0.002
         starts.append((started, placed["at"] - media_started))
     # The second student's file starts later than the recording's media, by about the stagger:

@@ -6,7 +6,6 @@ the SFU, the recorder and processing; SQLite only (test_recording_db.py covers b
 from __future__ import annotations
 
 import time
-from datetime import datetime
 from typing import Any
 
 import av
@@ -16,6 +15,7 @@ from aiortc import AudioStreamTrack
 from recordings.layout import read_json
 from server.services import Services
 from tests.conftest import ClientFactory
+from tests.integration.recordings.auto_kit import auto_env, epoch
 from tests.integration.recordings.kit import ColourTrack, Sender, closed_segments, settled
 from tests.integration.server.signal_kit import Peer, open_now
 from tests.support import wait_until
@@ -30,17 +30,7 @@ BLACK = (16, 128, 128)
 
 @pytest.fixture
 def extra_env(port: int) -> dict[str, str]:
-    return {
-        "ICE_LOOPBACK_ONLY": "1",
-        "ROOM_RESUME_SECONDS": "1",
-        "PORT": str(port),
-        "RECORDING_SEGMENT_SECONDS": "1",
-        "RECORDING_AUTO": "1",
-    }
-
-
-def _epoch(text: str) -> float:
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+    return auto_env(port)
 
 
 async def test_an_exam_is_recorded_from_its_first_second_into_one_file_per_student(
@@ -61,7 +51,7 @@ async def test_an_exam_is_recorded_from_its_first_second_into_one_file_per_stude
         await wait_until(recording_now, timeout=10)  # nobody pressed anything
         [recording] = listed["recordings"]
         assert recording["automatic"] is True and recording["status"] == "recording"
-        assert before_open - 1 <= _epoch(recording["started_at"]) <= time.time()
+        assert before_open - 1 <= epoch(recording["started_at"]) <= time.time()
         # The recorder is in before anyone publishes: everyone is told.
         update = await tutor.signal.next("room_updated", timeout=20)
         assert update["recording"] is True

@@ -3,6 +3,7 @@ the exam of the demo group, and a student checked in and waiting for the proctor
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import cv2
@@ -10,6 +11,7 @@ import httpx
 import numpy
 
 from server.services import Services
+from tests.conftest import ClientFactory
 from tests.integration.server.signal_kit import open_now
 
 CHECKS = {"camera": True, "microphone": True, "screen": True, "displaySurface": "monitor"}
@@ -46,6 +48,19 @@ async def exam(services: Services) -> int:
     return await open_now(services, "exam")
 
 
+async def exam_desk(
+    services: Services, client_for: ClientFactory
+) -> tuple[int, httpx.AsyncClient, httpx.AsyncClient]:
+    """The demo exam with student1.1 and the proctor signed in: (session, student, proctor)."""
+    session = await exam(services)
+    return session, await client_for("student1.1"), await client_for("proctor")
+
+
+def now_iso(delta: float = 0) -> str:
+    """Now plus ``delta`` seconds as an ISO time with its zone, as the pages send flag times."""
+    return (datetime.now(UTC) + timedelta(seconds=delta)).isoformat()
+
+
 def base(session_id: int) -> str:
     return f"/api/sessions/{session_id}/proctoring"
 
@@ -68,3 +83,13 @@ async def checked_in(client: httpx.AsyncClient, session_id: int) -> dict[str, An
     body: dict[str, Any] = submitted.json()
     assert body["state"] == "awaiting_identity"
     return body
+
+
+async def in_exam(student: httpx.AsyncClient, proctor: httpx.AsyncClient, session: int) -> int:
+    """Checks the student in, the proctor approves and the student starts; returns its id."""
+    student_id: int = (await checked_in(student, session))["student_id"]
+    approved = await proctor.post(f"{base(session)}/students/{student_id}/approve")
+    assert approved.status_code == 200, approved.text
+    started = await student.post(f"{base(session)}/me/start")
+    assert started.status_code == 200 and started.json()["state"] == "in_exam", started.text
+    return student_id

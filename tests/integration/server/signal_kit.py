@@ -20,6 +20,7 @@ from aiortc import (
     AudioStreamTrack,
     MediaStreamError,
     MediaStreamTrack,
+    RTCBundlePolicy,
     RTCConfiguration,
     RTCPeerConnection,
     RTCSessionDescription,
@@ -133,7 +134,7 @@ class Peer:
     signal: SignalClient
     participant_id: str = ""
     publish_pc: RTCPeerConnection | None = None
-    receive_pc: RTCPeerConnection = field(default_factory=lambda: _pc())
+    receive_pc: RTCPeerConnection = field(default_factory=lambda: client_pc())
     frames: Counter[str] = field(default_factory=Counter)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _answering: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -173,7 +174,7 @@ class Peer:
 
     async def publish(self, *, audio: bool = True, video: bool = True) -> Message:
         """Offers camera and/or microphone; returns the server's answer message."""
-        self.publish_pc = _pc()
+        self.publish_pc = client_pc()
         labels: dict[str, str] = {}
         tracks: list[tuple[MediaStreamTrack, str]] = []
         if audio:
@@ -203,8 +204,13 @@ class Peer:
         await self.signal.close()
 
 
-def _pc() -> RTCPeerConnection:
-    return RTCPeerConnection(RTCConfiguration(iceServers=[]))
+def client_pc() -> RTCPeerConnection:
+    """A client peer connection with `bundlePolicy: "max-bundle"`, as docs/protocol.md asks of
+    every client: aiortc's default ("balanced") strands the second of two videos that one first
+    offer or answer brings after an audio m-line on a transport that never starts."""
+    return RTCPeerConnection(
+        RTCConfiguration(iceServers=[], bundlePolicy=RTCBundlePolicy.MAX_BUNDLE)
+    )
 
 
 async def open_now(services: Services, kind: str, group: str = "ИС-21-1") -> int:
@@ -224,3 +230,16 @@ async def open_now(services: Services, kind: str, group: str = "ИС-21-1") -> i
         await db.commit()
     assert session_id is not None
     return session_id
+
+
+@contextlib.asynccontextmanager
+async def peers_in(base: str, session_id: int, *logins: str) -> AsyncIterator[list[Peer]]:
+    """Enters the room as each login in turn; closes every peer that entered on the way out."""
+    peers: list[Peer] = []
+    try:
+        for login in logins:
+            peers.append(await Peer.enter(base, session_id, login))
+        yield peers
+    finally:
+        for peer in peers:
+            await peer.close()

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from server.services import Services
-from tests.integration.server.signal_kit import Peer, open_now
+from tests.integration.server.signal_kit import Peer, open_now, peers_in
 from tests.support import wait_until
 
 pytestmark = [
@@ -38,13 +38,11 @@ async def test_a_student_hears_the_proctor_only_while_talked_to(
     base: str, services: Services
 ) -> None:
     session = await open_now(services, "exam")
-    proctor = await Peer.enter(base, session, "proctor")
-    first = await Peer.enter(base, session, "student1.1")
-    second = await Peer.enter(base, session, "student1.2")
-    tutor = await Peer.enter(base, session, "tutor.akhmetova")
-    room = services.rooms.get(session)
-    assert room is not None
-    try:
+    async with peers_in(
+        base, session, "proctor", "student1.1", "student1.2", "tutor.akhmetova"
+    ) as (proctor, first, second, tutor):
+        room = services.rooms.get(session)
+        assert room is not None
         await first.publish()
         await second.publish()
         await proctor.publish(video=False)  # a proctor may publish a microphone in an exam
@@ -87,17 +85,15 @@ async def test_a_student_hears_the_proctor_only_while_talked_to(
         # the proctor's microphone reached the tutor (another moderator) all along
         assert room.rules.participants[tutor.participant_id].moderates
         assert mic["track_id"] in room.media.router.slots(tutor.participant_id).values()
-    finally:
-        for peer in (proctor, first, second, tutor):
-            await peer.close()
 
 
 async def test_switching_students_and_leaving_end_the_talk(base: str, services: Services) -> None:
     session = await open_now(services, "exam")
-    proctor = await Peer.enter(base, session, "proctor")
-    first = await Peer.enter(base, session, "student1.1")
-    second = await Peer.enter(base, session, "student1.2")
-    try:
+    async with peers_in(base, session, "proctor", "student1.1", "student1.2") as (
+        proctor,
+        first,
+        second,
+    ):
         await proctor.publish(video=False)
         await proctor.signal.send({"type": "talk_to", "person_id": person(first)})
         assert (await first.signal.next("private_talk"))["active"] is True
@@ -120,18 +116,13 @@ async def test_switching_students_and_leaving_end_the_talk(base: str, services: 
         await proctor.signal.send({"type": "leave"})
         gone = await first.signal.next("private_talk", after=3)
         assert gone["active"] is False and gone["from"]["participant_id"] == proctor.participant_id
-    finally:
-        for peer in (proctor, first, second):
-            await peer.close()
 
 
 async def test_talk_to_is_refused_for_students_outside_exams_and_for_non_students(
     base: str, services: Services
 ) -> None:
     session = await open_now(services, "exam")
-    proctor = await Peer.enter(base, session, "proctor")
-    student = await Peer.enter(base, session, "student1.1")
-    try:
+    async with peers_in(base, session, "proctor", "student1.1") as (proctor, student):
         await student.signal.send({"type": "talk_to", "person_id": person(proctor), "ref": "s"})
         error = await student.signal.next("error")
         assert error == {
@@ -153,16 +144,8 @@ async def test_talk_to_is_refused_for_students_outside_exams_and_for_non_student
         await proctor.signal.send({"type": "talk_to", "ref": "missing"})
         assert (await proctor.signal.next("error", after=3))["code"] == "bad_message"
         assert student.signal.of("private_talk") == []
-    finally:
-        await proctor.close()
-        await student.close()
 
     lecture = await open_now(services, "lecture")
-    tutor = await Peer.enter(base, lecture, "tutor.akhmetova")
-    listener = await Peer.enter(base, lecture, "student1.1")
-    try:
+    async with peers_in(base, lecture, "tutor.akhmetova", "student1.1") as (tutor, listener):
         await tutor.signal.send({"type": "talk_to", "person_id": person(listener)})
         assert (await tutor.signal.next("error"))["code"] == "forbidden"
-    finally:
-        await tutor.close()
-        await listener.close()

@@ -2,27 +2,28 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
 import pytest
 
 from server.services import Services
 from tests.conftest import ClientFactory
-from tests.integration.server.proctoring_kit import CHECKS, base, checked_in, exam, frame, put_photo
+from tests.integration.server.proctoring_kit import (
+    CHECKS,
+    base,
+    checked_in,
+    exam,
+    exam_desk,
+    frame,
+    now_iso,
+    put_photo,
+)
 
 pytestmark = pytest.mark.usefixtures("demo")
-
-
-def now_iso(delta: float = 0) -> str:
-    return (datetime.now(UTC) + timedelta(seconds=delta)).isoformat()
 
 
 async def test_check_in_approve_exam_flags_incident_and_review(
     services: Services, client_for: ClientFactory
 ) -> None:
-    session = await exam(services)
-    student = await client_for("student1.1")
-    proctor = await client_for("proctor")
+    session, student, proctor = await exam_desk(services, client_for)
     mine = (await student.get(f"{base(session)}/me")).json()
     assert mine["state"] == "not_started"
     waiting = await checked_in(student, session)
@@ -170,9 +171,7 @@ async def _lecture(services: Services) -> int:
 async def test_rejection_needs_a_reason_and_the_student_may_try_again(
     services: Services, client_for: ClientFactory
 ) -> None:
-    session = await exam(services)
-    student = await client_for("student1.1")
-    proctor = await client_for("proctor")
+    session, student, proctor = await exam_desk(services, client_for)
     me = (await checked_in(student, session))["student_id"]
     url = f"{base(session)}/students/{me}"
     assert (await proctor.post(f"{url}/reject")).status_code == 422

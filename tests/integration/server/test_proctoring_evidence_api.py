@@ -3,35 +3,30 @@ student's exam state or review, a proctor of another branch."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
 import httpx
 import pytest
-from sqlalchemy import select
 
-from server.db.engine import make_sessionmaker
-from server.db.models import Branch, Person, Role
 from server.services import Services
 from tests.conftest import ClientFactory
-from tests.integration.server.proctoring_kit import CHECKS, base, checked_in, exam
+from tests.integration.server.proctoring_kit import (
+    CHECKS,
+    base,
+    checked_in,
+    exam,
+    exam_desk,
+    in_exam,
+    now_iso,
+)
+from tests.integration.server.verdict_kit import far_proctor
 
 pytestmark = pytest.mark.usefixtures("demo")
-
-
-def at(delta: float = 0) -> str:
-    return (datetime.now(UTC) + timedelta(seconds=delta)).isoformat()
 
 
 async def _in_exam(
     services: Services, client_for: ClientFactory
 ) -> tuple[int, int, httpx.AsyncClient]:
-    session = await exam(services)
-    student = await client_for("student1.1")
-    me = (await checked_in(student, session))["student_id"]
-    proctor = await client_for("proctor")
-    assert (await proctor.post(f"{base(session)}/students/{me}/approve")).status_code == 200
-    assert (await student.post(f"{base(session)}/me/start")).json()["state"] == "in_exam"
-    return session, me, student
+    session, student, proctor = await exam_desk(services, client_for)
+    return session, await in_exam(student, proctor, session), student
 
 
 async def test_a_window_instead_of_the_screen(
@@ -57,7 +52,7 @@ async def test_a_window_instead_of_the_screen(
     detail = "displaySurface window"
     switched = await student.post(
         f"{base(session)}/me/flags",
-        json={"kind": "screen_share_not_monitor", "at": at(), "detail": detail},
+        json={"kind": "screen_share_not_monitor", "at": now_iso(), "detail": detail},
     )
     assert switched.status_code == 201, switched.text
     events = (await proctor.get(f"{base(session)}/students/{me}/review")).json()["events"]
@@ -73,20 +68,20 @@ async def test_forged_flag_events_are_refused(
     other_id = (await other.get(f"{base(session)}/me")).json()["student_id"]
     url = f"{base(session)}/me/flags"
     forged = [
-        ({"kind": "no_face", "at": at()}, "unknown flag kind"),  # the server's own kinds
-        ({"kind": "multiple_faces", "at": at()}, "unknown flag kind"),
-        ({"kind": "speech_detected", "at": at()}, "unknown flag kind"),
-        ({"kind": "tab_hidden", "at": at(60)}, "future"),
-        ({"kind": "tab_hidden", "at": at(), "student_id": other_id}, "student_id"),
-        ({"kind": "tab_hidden", "at": at(), "source": "server"}, "source"),
-        ({"kind": "tab_hidden", "at": at(), "evidence": {"faces": [0]}}, "evidence"),
+        ({"kind": "no_face", "at": now_iso()}, "unknown flag kind"),  # the server's own kinds
+        ({"kind": "multiple_faces", "at": now_iso()}, "unknown flag kind"),
+        ({"kind": "speech_detected", "at": now_iso()}, "unknown flag kind"),
+        ({"kind": "tab_hidden", "at": now_iso(60)}, "future"),
+        ({"kind": "tab_hidden", "at": now_iso(), "student_id": other_id}, "student_id"),
+        ({"kind": "tab_hidden", "at": now_iso(), "source": "server"}, "source"),
+        ({"kind": "tab_hidden", "at": now_iso(), "evidence": {"faces": [0]}}, "evidence"),
     ]
     for body, why in forged:
         refused = await student.post(url, json=body)
         assert refused.status_code == 422 and why in refused.text, (body, refused.text)
     # Another student's flags cannot be written: the only flag route is about oneself.
     other_url = f"{base(session)}/students/{other_id}/flags"
-    written = await student.post(other_url, json={"kind": "tab_hidden", "at": at()})
+    written = await student.post(other_url, json={"kind": "tab_hidden", "at": now_iso()})
     assert written.status_code in (403, 404, 405)
     proctor = await client_for("proctor")
     for student_id in (me, other_id):
@@ -115,23 +110,7 @@ async def test_a_proctor_of_another_branch_sees_nothing(
     services: Services, client_for: ClientFactory
 ) -> None:
     session, me, _student = await _in_exam(services, client_for)
-    async with make_sessionmaker(services.engine)() as db:
-        home = await db.scalar(select(Person).where(Person.login == "proctor"))
-        assert home is not None
-        elsewhere = await db.scalar(select(Branch).where(Branch.id != home.branch_id).limit(1))
-        assert elsewhere is not None
-        db.add(
-            Person(
-                login="proctor.elsewhere",
-                full_name="Proctor Elsewhere",
-                role=Role.PROCTOR.value,
-                branch_id=elsewhere.id,
-                password_hash=home.password_hash,
-                locale="kk",
-            )
-        )
-        await db.commit()
-    stranger = await client_for("proctor.elsewhere")
+    stranger = await client_for(await far_proctor(services))
     url = f"{base(session)}/students/{me}"
     assert (await stranger.get(f"{url}/review")).status_code == 404
     assert (await stranger.get(f"{url}/photos/face")).status_code == 404

@@ -18,8 +18,6 @@ import pytest
 from aiortc import (
     AudioStreamTrack,
     MediaStreamTrack,
-    RTCConfiguration,
-    RTCPeerConnection,
     RTCSessionDescription,
     VideoStreamTrack,
 )
@@ -29,7 +27,7 @@ from av import VideoFrame
 from server.services import Services
 from tests.conftest import DEMO_PASSWORD
 from tests.integration.server.proctoring_kit import base, checked_in, frame
-from tests.integration.server.signal_kit import Peer, open_now
+from tests.integration.server.signal_kit import Peer, client_pc, open_now
 from tests.support import wait_until
 from tests.unit.server.test_proctoring_voice import silence, voiced
 
@@ -99,7 +97,7 @@ class StallingCamera(VideoStreamTrack):
 
 async def publish(peer: Peer, tracks: list[tuple[MediaStreamTrack, str]]) -> None:
     """Offers ``tracks`` with their labels, as the exam page would."""
-    peer.publish_pc = pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+    peer.publish_pc = pc = client_pc()
     for track, _ in tracks:
         pc.addTrack(track)
     await pc.setLocalDescription(await pc.createOffer())

@@ -8,7 +8,7 @@ import pytest
 from server.services import Services
 from tests.conftest import ClientFactory
 from tests.integration.server.lookup import person_id
-from tests.integration.server.proctoring_kit import base, exam
+from tests.integration.server.proctoring_kit import base, exam_desk
 from tests.integration.server.signal_kit import open_now
 from tests.integration.server.verdict_kit import (
     far_proctor,
@@ -23,9 +23,7 @@ pytestmark = pytest.mark.usefixtures("demo")
 async def test_a_proctor_plays_the_exam_recording_but_does_not_download(
     services: Services, client_for: ClientFactory
 ) -> None:
-    session = await exam(services)
-    student = await client_for("student1.1")
-    proctor = await client_for("proctor")
+    session, student, proctor = await exam_desk(services, client_for)
     me = await handed_in(student, proctor, session)
     recording, item = await ready_recording(services, session, me)
 

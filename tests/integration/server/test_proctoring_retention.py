@@ -16,7 +16,7 @@ from server.db.models import ExamCheckin, ProctoringFlag, ScheduledSession
 from server.proctoring_retention import ProctoringRetention
 from server.services import Services
 from tests.conftest import TEST_SECRET, ClientFactory, in_thread
-from tests.integration.server.proctoring_kit import base, exam
+from tests.integration.server.proctoring_kit import base, exam_desk
 from tests.integration.server.verdict_kit import handed_in, session_row
 
 pytestmark = pytest.mark.usefixtures("demo")
@@ -24,9 +24,7 @@ pytestmark = pytest.mark.usefixtures("demo")
 
 async def _exam_with_evidence(services: Services, client_for: ClientFactory) -> tuple[int, int]:
     """A handed-in exam with photos, a browser flag, a server flag with evidence, a verdict."""
-    session = await exam(services)
-    student = await client_for("student1.1")
-    proctor = await client_for("proctor")
+    session, student, proctor = await exam_desk(services, client_for)
     me = await handed_in(student, proctor, session)
     async with make_sessionmaker(services.engine)() as db:
         checkin = await db.scalar(select(ExamCheckin).where(ExamCheckin.student_id == me))

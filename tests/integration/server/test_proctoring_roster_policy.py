@@ -4,24 +4,20 @@ periods of the privacy notice. SQLite and PostgreSQL (the ``database_url`` fixtu
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import httpx
 import pytest
 
 from server.services import Services
 from tests.conftest import ClientFactory
-from tests.integration.server.proctoring_kit import base, checked_in, exam
+from tests.integration.server.proctoring_kit import base, exam, exam_desk, in_exam, now_iso
 
 pytestmark = pytest.mark.usefixtures("demo")
 
 
-def _iso(seconds_ago: float) -> str:
-    return (datetime.now(UTC) - timedelta(seconds=seconds_ago)).isoformat()
-
-
 async def _flag(student: httpx.AsyncClient, session: int, kind: str, seconds_ago: float) -> None:
-    body = {"kind": kind, "at": _iso(seconds_ago)}
+    body = {"kind": kind, "at": now_iso(-seconds_ago)}
     response = await student.post(f"{base(session)}/me/flags", json=body)
     assert response.status_code == 201, response.text
 
@@ -29,12 +25,8 @@ async def _flag(student: httpx.AsyncClient, session: int, kind: str, seconds_ago
 async def test_the_students_list_summarises_flags_without_logging_a_view(
     services: Services, client_for: ClientFactory
 ) -> None:
-    session = await exam(services)
-    student = await client_for("student1.1")
-    proctor = await client_for("proctor")
-    me = (await checked_in(student, session))["student_id"]
-    assert (await proctor.post(f"{base(session)}/students/{me}/approve")).status_code == 200
-    assert (await student.post(f"{base(session)}/me/start")).status_code == 200
+    session, student, proctor = await exam_desk(services, client_for)
+    me = await in_exam(student, proctor, session)
     # Sent out of order (a burst after a reconnect): the latest is by the flag's own time.
     await _flag(student, session, "window_blur", -3)  # a device clock a little ahead
     await _flag(student, session, "tab_hidden", 1)

@@ -12,7 +12,7 @@ import pytest
 from server.services import Services
 from tests.conftest import ClientFactory
 from tests.integration.server.grades_kit import refusals
-from tests.integration.server.proctoring_kit import base, checked_in, exam
+from tests.integration.server.proctoring_kit import base, checked_in, exam, exam_desk
 from tests.integration.server.verdict_kit import exam_day, far_proctor, handed_in, session_row
 
 pytestmark = pytest.mark.usefixtures("demo")
@@ -21,9 +21,7 @@ pytestmark = pytest.mark.usefixtures("demo")
 async def test_verdict_after_the_exam_changes_kept_as_notes_and_shown_in_review(
     services: Services, client_for: ClientFactory
 ) -> None:
-    session = await exam(services)
-    student = await client_for("student1.1")
-    proctor = await client_for("proctor")
+    session, student, proctor = await exam_desk(services, client_for)
     me = (await checked_in(student, session))["student_id"]
     url = f"{base(session)}/students/{me}"
     early = await proctor.put(f"{url}/verdict", json={"verdict": "no_concerns"})
@@ -71,9 +69,7 @@ async def test_verdict_after_the_exam_changes_kept_as_notes_and_shown_in_review(
 async def test_verdict_bad_input_and_who_may_give_it(
     services: Services, client_for: ClientFactory
 ) -> None:
-    session = await exam(services)
-    student = await client_for("student1.1")
-    proctor = await client_for("proctor")
+    session, student, proctor = await exam_desk(services, client_for)
     me = await handed_in(student, proctor, session)
     url = f"{base(session)}/students/{me}/verdict"
     for bad in (
@@ -124,10 +120,8 @@ async def test_verdict_bad_input_and_who_may_give_it(
 async def test_the_verdict_is_on_the_controls_sheet_and_frozen_once_signed(
     services: Services, client_for: ClientFactory
 ) -> None:
-    session = await exam(services)
+    session, student, proctor = await exam_desk(services, client_for)
     row = await session_row(services, session)
-    student = await client_for("student1.1")
-    proctor = await client_for("proctor")
     me = await handed_in(student, proctor, session)
     url = f"{base(session)}/students/{me}/verdict"
     assert (await proctor.put(url, json={"verdict": "violation"})).status_code == 200
@@ -205,9 +199,7 @@ async def test_a_sheet_of_a_control_held_in_class_has_no_proctoring_column(
 async def test_every_view_of_a_review_is_logged(
     services: Services, client_for: ClientFactory
 ) -> None:
-    session = await exam(services)
-    student = await client_for("student1.1")
-    proctor = await client_for("proctor")
+    session, student, proctor = await exam_desk(services, client_for)
     me = await handed_in(student, proctor, session)
     url = f"{base(session)}/students/{me}/review"
     tutor = await client_for("tutor.akhmetova")

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from server.services import Services
-from tests.integration.server.signal_kit import Peer, SignalClient, open_now, room_token
+from tests.integration.server.signal_kit import Peer, SignalClient, open_now, peers_in, room_token
 from tests.support import wait_until
 
 pytestmark = [
@@ -25,9 +25,8 @@ async def test_lecture_tutor_publishes_and_students_decode_audio_and_video(
     base: str, services: Services
 ) -> None:
     session = await open_now(services, "lecture")
-    tutor = await Peer.enter(base, session, "tutor.akhmetova")
-    students = [await Peer.enter(base, session, f"student1.{i}") for i in (1, 2, 3)]
-    try:
+    logins = [f"student1.{i}" for i in (1, 2, 3)]
+    async with peers_in(base, session, "tutor.akhmetova", *logins) as (tutor, *students):
         await tutor.publish()
         for student in students:
             await wait_until(
@@ -37,9 +36,6 @@ async def test_lecture_tutor_publishes_and_students_decode_audio_and_video(
         assert added["track"]["publisher_id"] == tutor.participant_id
         roster = students[0].signal.of("joined")[0]["room"]["participants"]
         assert tutor.participant_id in {p["participant_id"] for p in roster}
-    finally:
-        for peer in [tutor, *students]:
-            await peer.close()
 
 
 async def test_student_may_not_publish_in_a_lecture_and_stays_connected(
@@ -98,9 +94,7 @@ async def test_malformed_sdp_is_refused_for_the_offender_alone(
     base: str, services: Services
 ) -> None:
     session = await open_now(services, "consultation")
-    tutor = await Peer.enter(base, session, "tutor.akhmetova")
-    student = await Peer.enter(base, session, "student1.1")
-    try:
+    async with peers_in(base, session, "tutor.akhmetova", "student1.1") as (tutor, student):
         hundreds = "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n" + (
             "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=rtpmap:111 opus/48000/2\r\n" * 300
         )
@@ -111,9 +105,6 @@ async def test_malformed_sdp_is_refused_for_the_offender_alone(
             assert error["code"] == "media_sdp", error
         await tutor.publish()
         await wait_until(lambda: student.frames["video"] >= 2, timeout=15)
-    finally:
-        await tutor.close()
-        await student.close()
 
 
 async def test_oversized_message_closes_with_1009(base: str, services: Services) -> None:
@@ -181,10 +172,11 @@ async def test_colloquium_floor_passes_and_revoking_stops_the_students_tracks(
     base: str, services: Services
 ) -> None:
     session = await open_now(services, "colloquium")
-    tutor = await Peer.enter(base, session, "tutor.akhmetova")
-    speaker = await Peer.enter(base, session, "student1.1")
-    listener = await Peer.enter(base, session, "student1.2")
-    try:
+    async with peers_in(base, session, "tutor.akhmetova", "student1.1", "student1.2") as (
+        tutor,
+        speaker,
+        listener,
+    ):
         await speaker.signal.send({"type": "hand", "raised": True})
         update_seen = await tutor.signal.next("participant_updated")
         assert update_seen["participant"]["hand_raised"] is True
@@ -202,19 +194,17 @@ async def test_colloquium_floor_passes_and_revoking_stops_the_students_tracks(
         assert removed["track_id"]
         await speaker.signal.send({"type": "publish", "sdp": "v=0\r\n"})
         assert (await speaker.signal.next("error"))["code"] == "forbidden"
-    finally:
-        for peer in (tutor, speaker, listener):
-            await peer.close()
 
 
 async def test_exam_students_reach_the_proctor_and_never_each_other(
     base: str, services: Services
 ) -> None:
     session = await open_now(services, "exam")
-    proctor = await Peer.enter(base, session, "proctor")
-    first = await Peer.enter(base, session, "student1.1")
-    second = await Peer.enter(base, session, "student1.2")
-    try:
+    async with peers_in(base, session, "proctor", "student1.1", "student1.2") as (
+        proctor,
+        first,
+        second,
+    ):
         await first.publish()
         await second.publish()
         await wait_until(lambda: proctor.frames["video"] >= 4, timeout=15)
@@ -228,9 +218,6 @@ async def test_exam_students_reach_the_proctor_and_never_each_other(
         snapshot = second.signal.of("joined")[0]
         assert all(t["publisher_id"] == second.participant_id for t in snapshot["tracks"])
         assert first.frames["video"] == 0 and second.frames["video"] == 0
-    finally:
-        for peer in (proctor, first, second):
-            await peer.close()
 
 
 async def test_moderation_lock_remove_and_end(base: str, services: Services) -> None:
@@ -341,9 +328,7 @@ async def test_a_bad_renegotiation_is_refused_and_the_tracks_keep_flowing(
     base: str, services: Services
 ) -> None:
     session = await open_now(services, "lecture")
-    tutor = await Peer.enter(base, session, "tutor.akhmetova")
-    student = await Peer.enter(base, session, "student1.1")
-    try:
+    async with peers_in(base, session, "tutor.akhmetova", "student1.1") as (tutor, student):
         await tutor.publish()
         await wait_until(lambda: student.frames["video"] >= 3, timeout=15)
         assert tutor.publish_pc is not None
@@ -363,6 +348,3 @@ async def test_a_bad_renegotiation_is_refused_and_the_tracks_keep_flowing(
         await wait_until(lambda: student.frames["video"] >= frames + 10, timeout=15)
         assert student.signal.of("track_removed") == []
         assert tutor.signal.of("track_removed") == [] and tutor.signal.of("peer_closed") == []
-    finally:
-        await tutor.close()
-        await student.close()

@@ -24,15 +24,12 @@ from server.db.models import (
     utcnow,
 )
 from server.services import Services
-from tests.integration.server.proctoring_kit import base, checked_in
+from tests.integration.server.proctoring_kit import base, in_exam
 
 
 async def handed_in(student: httpx.AsyncClient, proctor: httpx.AsyncClient, session: int) -> int:
     """Checks the student in, approves, starts and hands in the exam; returns the student id."""
-    student_id: int = (await checked_in(student, session))["student_id"]
-    approved = await proctor.post(f"{base(session)}/students/{student_id}/approve")
-    assert approved.status_code == 200, approved.text
-    assert (await student.post(f"{base(session)}/me/start")).status_code == 200
+    student_id = await in_exam(student, proctor, session)
     assert (await student.post(f"{base(session)}/me/hand-in")).status_code == 200
     return student_id
 
