@@ -186,7 +186,10 @@ class Client:
         if self.closed:
             return
         if self.sub is None:
-            self.sub = client_pc()
+            # Balanced, as this kit's subscriber was written and measured with: with max-bundle, an
+            # aiortc subscriber given 30 tracks over successive offers misroutes and starves some
+            # of them (test_sfu_many_tracks fails; open, see the issue 9 note).
+            self.sub = RTCPeerConnection(RTCConfiguration(iceServers=[]))
             self.sub.on("track", self._on_track)
         await self.sub.setRemoteDescription(RTCSessionDescription(offer.sdp, "offer"))
         await self.sub.setLocalDescription(await self.sub.createAnswer())
