@@ -12,10 +12,10 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import asyncpg  # type: ignore[import-untyped]
 import httpx
 from sqlalchemy import select, update
 
+from bench._pg import admin, database_url
 from server.db.engine import make_engine, make_sessionmaker
 from server.db.migrate import upgrade
 from server.db.models import GroupMembership, Person, ScheduledSession, StudyGroup, utcnow
@@ -35,24 +35,13 @@ class BenchFailure(RuntimeError):
 
 # --- set-up ---------------------------------------------------------------------------------
 
-PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
-
-
-async def postgres(statement: str) -> None:
-    """One statement on the local PostgreSQL's admin database (--postgres)."""
-    connection = await asyncpg.connect(PG_ADMIN, timeout=10)
-    try:
-        await connection.execute(statement)
-    finally:
-        await connection.close()
-
 
 async def create_postgres_database() -> tuple[str, str]:
     """A fresh database for one run: (its name, its DATABASE_URL)."""
     name = f"sabaq_bench_proctoring_{os.getpid()}"
-    await postgres(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-    await postgres(f"CREATE DATABASE {name}")
-    return name, f"postgresql://postgres@127.0.0.1:5432/{name}"
+    await admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    await admin(f"CREATE DATABASE {name}")
+    return name, database_url(name)
 
 
 async def prepare_database(database_url: str, students: int) -> tuple[int, list[str]]:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import random
 import statistics
 import sys
@@ -31,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import asyncpg
 
+from bench._pg import admin, database_url
 from server.attendance import AttendanceService
 from server.attendance_tables import term_tables
 from server.auth import Viewer
@@ -39,19 +39,10 @@ from server.db.migrate import upgrade
 from server.db.models import Role
 from server.export import to_xlsx
 
-ADMIN_URL = os.environ.get("BENCH_POSTGRES_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
 HEARTBEAT = timedelta(seconds=30)
 TERM_START = datetime(2026, 9, 1, 4, 0, tzinfo=UTC)  # 09:00 in Almaty
 ZONE = zoneinfo.ZoneInfo("Asia/Almaty")
 NAMES = ["Әлия Нұржанова", "Данияр Қасымов", "Мадина Ибраева", "Ерлан Серікбаев", "Сәуле Төлеген"]
-
-
-async def admin(statement: str) -> None:
-    connection = await asyncpg.connect(ADMIN_URL, timeout=10)
-    try:
-        await connection.execute(statement)
-    finally:
-        await connection.close()
 
 
 async def fetch_id(db: asyncpg.Connection, query: str, *args: Any) -> int:
@@ -201,7 +192,7 @@ async def measure(url: str, term: dict[str, Any], runs: int) -> tuple[float, flo
 async def main(args: argparse.Namespace) -> None:
     name = f"sabaq_bench_{uuid.uuid4().hex[:10]}"
     await admin(f'CREATE DATABASE "{name}"')
-    url = ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    url = database_url(name)
     try:
         await asyncio.to_thread(upgrade, url.replace("postgresql://", "postgresql+asyncpg://"))
         db = await asyncpg.connect(url)

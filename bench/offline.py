@@ -43,11 +43,11 @@ import asyncpg
 import httpx
 import redis.asyncio as redis
 
+from bench._pg import ADMIN_URL, admin, database_url
 from server.db.migrate import upgrade
 from server.passwords import PasswordService
 
 ROOT = Path(__file__).resolve().parents[1]
-ADMIN_URL = os.environ.get("BENCH_POSTGRES_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
 PASSWORD = "bench-password"
 
@@ -82,14 +82,6 @@ async def redis_up() -> bool:
     finally:
         await client.aclose()
     return True
-
-
-async def admin(statement: str) -> None:
-    connection = await asyncpg.connect(ADMIN_URL, timeout=10)
-    try:
-        await connection.execute(statement)
-    finally:
-        await connection.close()
 
 
 PERSON = (
@@ -276,8 +268,7 @@ async def main(args: argparse.Namespace) -> None:
     name = f"sabaq_bench_{uuid.uuid4().hex[:8]}"
     if use_pg:
         await admin(f'CREATE DATABASE "{name}"')
-        url = ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
-        url = f"{url}/{name}"
+        url = database_url(name).replace("postgresql://", "postgresql+asyncpg://")
     else:
         url = f"sqlite+aiosqlite:///{work / 'bench.db'}"
     print(

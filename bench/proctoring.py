@@ -58,6 +58,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import httpx
 from aiortc import RTCPeerConnection, RTCSessionDescription
 
+from bench._pg import admin
 from bench._proctoring_flags import FlagLog, percentile, post_flags, probe_server
 from bench._proctoring_media import Loop, LoopTrack, encode_loops
 from bench._proctoring_setup import (
@@ -66,7 +67,6 @@ from bench._proctoring_setup import (
     cpu_seconds,
     create_postgres_database,
     expect,
-    postgres,
     prepare_database,
     recorder_cpu,
     recorder_delta,
@@ -314,7 +314,7 @@ async def run(args: argparse.Namespace, work: Path, sections: int | None) -> int
             if worker.is_alive() and worker.pid is not None:
                 os.kill(worker.pid, signal.SIGKILL)
         if database:
-            await postgres(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+            await admin(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
 
 
 def attempt(args: argparse.Namespace, sections: int | None) -> int:

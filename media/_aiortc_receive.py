@@ -55,7 +55,7 @@ def hook_receiver(receiver: RTCRtpReceiver, on_rtp: RtpHandler, on_rtcp: RtcpHan
 
     async def handle_rtp(packet: RtpPacket, arrival_time_ms: int) -> None:
         if receiver._enabled:
-            forwarded = _unwrap_if_rtx(receiver, packet)
+            forwarded = unwrap_if_rtx(receiver, packet)
             if forwarded is not None:
                 await guarded(on_rtp(forwarded), "on_rtp")
         await original_rtp(packet, arrival_time_ms)
@@ -70,7 +70,9 @@ def hook_receiver(receiver: RTCRtpReceiver, on_rtp: RtpHandler, on_rtcp: RtcpHan
     return True
 
 
-def _unwrap_if_rtx(receiver: RTCRtpReceiver, packet: RtpPacket) -> RtpPacket | None:
+def unwrap_if_rtx(receiver: RTCRtpReceiver, packet: RtpPacket) -> RtpPacket | None:
+    """The packet as its original stream (RTX unwrapped), itself if not RTX, None if it cannot
+    be placed (unknown payload type, RTX without its original stream or too short)."""
     codecs: dict[int, RTCRtpCodecParameters] = getattr(receiver, RECEIVER_CODECS)
     codec = codecs.get(packet.payload_type)
     if codec is None:

@@ -64,6 +64,7 @@ from media._aiortc_receive import (
     negotiated_codecs,
     receiver_codecs,
     send_pli,
+    unwrap_if_rtx,
 )
 from media._aiortc_send import (
     SENDER_ENCODER,
@@ -127,6 +128,7 @@ __all__ = [
     "sender_ssrc",
     "set_sender_stream_id",
     "unpack_remb_fci",
+    "unwrap_if_rtx",
 ]
 
 

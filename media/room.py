@@ -65,8 +65,7 @@ class MediaRoom:
         """Shows a published track's packets to a server-side observer's tap (None removes it).
         Returns the track's forwarder (keyframe requests, packet counts), None if it is gone."""
         try:
-            info = self._router.track(track_id)
-            forwarder = self._participants[info.publisher_id].published[track_id].forwarder
+            forwarder = self.forwarder(track_id)
         except (RouteError, KeyError):
             return None
         forwarder.tap = tap

@@ -40,7 +40,7 @@ import pylibsrtp
 from aiortc import RTCDtlsTransport, RTCRtpReceiver
 from aiortc.clock import current_ms
 from aiortc.rtcrtpreceiver import StreamStatistics
-from aiortc.rtp import RtpPacket, unwrap_rtx
+from aiortc.rtp import RtpPacket
 
 from media import aiortc_hooks as hooks
 
@@ -117,7 +117,8 @@ DirectHandler = Callable[[RtpHeader], None]
 _tasks: set[asyncio.Task[None]] = set()  # RTCP sends in flight (the loop keeps weak references)
 
 
-def _spawn(coroutine: Coroutine[Any, Any, None]) -> None:
+def spawn(coroutine: Coroutine[Any, Any, None]) -> None:
+    """Runs ``coroutine`` as a task kept alive until it finishes (fire and forget)."""
     task = asyncio.ensure_future(coroutine)
     _tasks.add(task)
     task.add_done_callback(_tasks.discard)
@@ -133,7 +134,6 @@ def tap_receiver(receiver: RTCRtpReceiver, on_rtp: DirectHandler) -> bool:
         raise hooks.HookError("receiver already started: taps must be installed before receive()")
     setattr(receiver, hooks.RECEIVER_DECODER_QUEUE, hooks.NullDecoderQueue())
     codecs = getattr(receiver, hooks.RECEIVER_CODECS)  # filled in place by receive()
-    rtx_ssrc = getattr(receiver, hooks.RECEIVER_RTX_SSRC)
     streams: dict[int, StreamStatistics] = getattr(receiver, RECEIVER_REMOTE_STREAMS)
 
     rtx_types: dict[int, bool] = {}
@@ -153,10 +153,6 @@ def tap_receiver(receiver: RTCRtpReceiver, on_rtp: DirectHandler) -> bool:
         if rtx is None:
             rtx = rtx_types[packet.payload_type] = codec.mimeType.lower() == "video/rtx"
         if rtx:
-            original = rtx_ssrc.get(packet.ssrc)
-            apt = codec.parameters.get("apt")
-            if original is None or not isinstance(apt, int) or len(packet.payload) < 2:
-                return
             full = RtpPacket(
                 packet.payload_type,
                 packet.marker,
@@ -165,9 +161,12 @@ def tap_receiver(receiver: RTCRtpReceiver, on_rtp: DirectHandler) -> bool:
                 packet.ssrc,
                 packet.payload,
             )
-            packet = RtpHeader.of(unwrap_rtx(full, payload_type=apt, ssrc=original))
+            original = hooks.unwrap_if_rtx(receiver, full)
+            if original is None:
+                return
+            packet = RtpHeader.of(original)
         if nack is not None and nack.add(packet):
-            _spawn(receiver._send_rtcp_nack(packet.ssrc, sorted(nack.missing)))
+            spawn(receiver._send_rtcp_nack(packet.ssrc, sorted(nack.missing)))
         try:
             on_rtp(packet)
         except Exception:
@@ -286,7 +285,7 @@ def _receive_srtp(dtls: RTCDtlsTransport, clear: bytes | memoryview | None) -> N
             full = RtpPacket.parse(bytes(clear), dtls._rtp_header_extensions_map)
         except ValueError:
             return
-        _spawn(receiver._handle_rtp_packet(full, arrival_time_ms=current_ms()))
+        spawn(receiver._handle_rtp_packet(full, arrival_time_ms=current_ms()))
 
 
 class SocketPoller:

@@ -107,7 +107,6 @@ class Recorder:
         self._pc = RTCPeerConnection(_configuration())
         self._lines: dict[str, _Line] = {}
         self._answering = asyncio.Lock()
-        self._keyframe_requests: set[asyncio.Task[None]] = set()
 
     def stop(self, reason: str = "stopped") -> None:
         self._reason = reason
@@ -224,9 +223,7 @@ class Recorder:
         )
 
         def keyframe() -> None:
-            task = asyncio.ensure_future(self._send_pli(line))
-            self._keyframe_requests.add(task)
-            task.add_done_callback(self._keyframe_requests.discard)
+            direct_receive.spawn(self._send_pli(line))
 
         try:
             return TrackRecorder(

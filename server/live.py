@@ -257,16 +257,20 @@ class LiveRoom:
 
     async def raise_hand(self, participant: Participant, raised: bool) -> None:
         async with self._lock:
+            changed = participant.hand_raised != raised  # raising a raised hand is no event
             self.rules.raise_hand(participant, raised)
-            self._on_hand(self.session_id, participant, raised, participant)
+            if changed:
+                self._on_hand(self.session_id, participant, raised, participant)
             self._broadcast({"type": "participant_updated", "participant": participant.public()})
 
     async def lower_hand(self, actor: Participant, target_id: str) -> None:
         async with self._lock:
             self.rules.require_moderator(actor)
             target = self.rules.get(target_id)
+            changed = target.hand_raised
             self.rules.raise_hand(target, False)
-            self._on_hand(self.session_id, target, False, actor)
+            if changed:
+                self._on_hand(self.session_id, target, False, actor)
             self._broadcast({"type": "participant_updated", "participant": target.public()})
 
     async def set_floor(self, actor: Participant, target_id: str, granted: bool) -> None:
@@ -282,9 +286,8 @@ class LiveRoom:
             await self._sync_routes()
 
     async def _unpublish_all(self, target: Participant) -> None:
-        for track_id, track in list(self._tracks.items()):
-            if track["publisher_id"] == target.participant_id:
-                await self.media.handle(m.Unpublish(target.participant_id, track_id))
+        for track in self._news.of(target.participant_id):
+            await self.media.handle(m.Unpublish(target.participant_id, track["track_id"]))
 
     async def mute(self, actor: Participant, target_id: str | None) -> None:
         """Mute one participant's microphone, or (no target) everyone's but the moderators'."""
@@ -300,9 +303,9 @@ class LiveRoom:
 
     async def _mute_microphone(self, target: Participant) -> None:
         pid = target.participant_id
-        for track_id, track in list(self._tracks.items()):
-            if track["publisher_id"] == pid and track["kind"] == "audio" and not track["muted"]:
-                await self.media.handle(m.Mute(pid, track_id, True))
+        for track in self._news.of(pid):
+            if track["kind"] == "audio" and not track["muted"]:
+                await self.media.handle(m.Mute(pid, track["track_id"], True))
         self._send(pid, {"type": "muted_by_moderator"})
 
     async def remove(self, actor: Participant, target_id: str) -> None:

@@ -46,12 +46,16 @@ class ExamWatch:
         self._observer = observer
 
     def _is_exam_student(self, participant: Participant) -> bool:
-        return self._room.rules.kind in EXAM_KINDS and participant.role == Role.STUDENT
+        """A student in a midterm or exam room; never the recorder."""
+        return (
+            self._room.rules.kind in EXAM_KINDS
+            and participant.role == Role.STUDENT
+            and participant.agent is None
+        )
 
     async def check_gate(self, participant: Participant) -> None:
         """Raises ``Forbidden`` with the gate's reason if this exam student may not publish."""
-        exam_student = self._is_exam_student(participant)
-        if self._gate is not None and exam_student and participant.agent is None:
+        if self._gate is not None and self._is_exam_student(participant):
             refusal = await self._gate(self._room.session_id, participant)
             if refusal is not None:
                 raise Forbidden(refusal)
@@ -60,9 +64,9 @@ class ExamWatch:
         """The exam observer, if ``who`` is an exam student (not the recorder) still here."""
         rules = self._room.rules
         participant = who if isinstance(who, Participant) else rules.participants.get(who)
-        if participant is None or participant.agent is not None:
+        if participant is None or not self._is_exam_student(participant):
             return None
-        return self._observer if self._is_exam_student(participant) else None
+        return self._observer
 
     def joined(self, participant: Participant) -> None:
         if (observer := self._observer_of(participant)) is not None:

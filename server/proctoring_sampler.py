@@ -16,7 +16,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from media.aiortc_hooks import RtpPacket
@@ -201,7 +201,3 @@ async def stop(task: asyncio.Task[None] | None) -> None:
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError, Exception):
         await task
-
-
-def seconds_between(start: datetime, end: datetime) -> float:
-    return round(max(timedelta(0), end - start).total_seconds(), 1)

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
 from server.clock import iso_utc
-from server.db.models import Person, RoomEvent, RoomEventKind, SessionKind, utcnow
+from server.db.models import Person, RoomEvent, RoomEventKind, utcnow
 from server.rooms import Participant
 from server.tokens import AGENT_PERSON_ID
 
@@ -29,7 +29,7 @@ _Pending = tuple[int, int, RoomEventKind, int | None, datetime]
 
 
 class RoomEvents:
-    """Writes hand events; a room observer, so that what it remembers of a room goes with it."""
+    """Writes the hand events the live room reports (it reports changes only)."""
 
     def __init__(
         self, sessions: async_sessionmaker[AsyncSession], now: Callable[[], datetime] = utcnow
@@ -38,30 +38,16 @@ class RoomEvents:
         self._now = now
         self._queue: asyncio.Queue[_Pending | None] = asyncio.Queue()
         self._writer: asyncio.Task[None] | None = None
-        # The last state written per (session, person): raising a raised hand again is no event.
-        self._hands: dict[tuple[int, int], bool] = {}
 
     def hand(self, session_id: int, target: Participant, raised: bool, actor: Participant) -> None:
         """Called by the live room after a hand went up or down (``actor`` did it)."""
         if target.person_id == AGENT_PERSON_ID:
             return
-        key = (session_id, target.person_id)
-        if self._hands.get(key, False) == raised:
-            return
-        self._hands[key] = raised
         kind = RoomEventKind.HAND_RAISED if raised else RoomEventKind.HAND_LOWERED
         by = actor.person_id if actor.person_id != target.person_id else None
         if self._writer is None:
             self._writer = asyncio.create_task(self._write())
         self._queue.put_nowait((session_id, target.person_id, kind, by, self._now()))
-
-    def room_opened(self, session_id: int, kind: SessionKind) -> None:
-        return None
-
-    def room_closed(self, session_id: int) -> None:
-        # Everyone left: hands are down (a new room starts with none raised).
-        for key in [k for k in self._hands if k[0] == session_id]:
-            del self._hands[key]
 
     async def _write(self) -> None:
         while (event := await self._queue.get()) is not None:
@@ -87,9 +73,6 @@ class RoomEvents:
             self._queue.put_nowait(None)
             await self._writer
             self._writer = None
-
-    async def stop(self) -> None:
-        await self.flush()
 
 
 async def hand_events(

@@ -23,6 +23,7 @@ from server.presence_recorder import PresenceRecorder
 from server.proctoring import ProctoringService
 from server.proctoring_evidence import ExamEvidence, build_evidence
 from server.proctoring_identity import IdentityAtCheckin, build_identity
+from server.proctoring_verdicts import VerdictService
 from server.ratelimit import FailureLimiter
 from server.recording import RecordingService
 from server.recording_access import RecordingAccess
@@ -57,13 +58,14 @@ class Services:
     grades: GradeServices = field(init=False)
     proctoring: ProctoringService = field(init=False)
     proctoring_evidence: ExamEvidence = field(init=False)
+    proctoring_verdicts: VerdictService = field(init=False)
 
     async def close(self) -> None:
         await self.recordings.close()
         await self.offline.close()
         await self.rooms.close()
         await self.proctoring_evidence.close()
-        await self.room_events.stop()
+        await self.room_events.flush()
         await self.bus.close()
         await self.engine.dispose()
 
@@ -115,7 +117,6 @@ def build_services(settings: Settings, bus: Bus) -> Services:
     services.recording_access = RecordingAccess(sessions, settings.recordings_dir, chat)
     services.room_events = RoomEvents(sessions)
     services.rooms.on_hand = services.room_events.hand
-    services.rooms.observers.append(services.room_events)
     services.grades = build_grades(settings, sessions)
     faces, sources, identity = build_identity(settings, sessions)
     services.proctoring = ProctoringService(sessions, settings.data_dir, services.rooms, sources)
@@ -123,6 +124,7 @@ def build_services(settings: Settings, bus: Bus) -> Services:
         at_checkin = IdentityAtCheckin(identity, services.proctoring.record_server_flags)
         services.proctoring.state_listeners.append(at_checkin.state_changed)
     services.proctoring_evidence = build_evidence(settings, services.proctoring, faces)
+    services.proctoring_verdicts = VerdictService(sessions, settings.default_timezone)
     services.rooms.exam_observer = services.proctoring_evidence
     if settings.proctoring_required:
         services.rooms.publish_gate = services.proctoring.publish_refusal

@@ -102,6 +102,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     environment = _choice(source, "SABAQ_ENV", ENVIRONMENTS, "development")
     default_tz = source.get("DEFAULT_TIMEZONE", "Asia/Almaty")
     _check_timezone(default_tz)
+    speech_seconds = _int(source, "PROCTORING_SPEECH_SECONDS", 3, 0, 60)
     return Settings(
         database_url=_database_url(source, data_dir),
         secret_key=_secret_key(source, data_dir),
@@ -146,8 +147,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             source, "PROCTORING_FACE_THRESHOLD_SECONDS", 10, 0, 600
         ),
         proctoring_camera_stall_seconds=_int(source, "PROCTORING_CAMERA_STALL_SECONDS", 10, 1, 600),
-        proctoring_speech_seconds=_int(source, "PROCTORING_SPEECH_SECONDS", 3, 0, 60),
-        proctoring_speech_window_seconds=_speech_window(source),
+        proctoring_speech_seconds=speech_seconds,
+        proctoring_speech_window_seconds=_speech_window(source, speech_seconds),
         proctoring_track_grace_seconds=_int(source, "PROCTORING_TRACK_GRACE_SECONDS", 5, 0, 120),
         # Camera vs check-in photo comparison at most this often (0: none); test runs opt in.
         proctoring_identity_seconds=_int(
@@ -171,9 +172,9 @@ def _int(source: Mapping[str, str], name: str, default: int, low: int, high: int
     return value
 
 
-def _speech_window(source: Mapping[str, str]) -> int:
+def _speech_window(source: Mapping[str, str], speech_seconds: int) -> int:
     window = _int(source, "PROCTORING_SPEECH_WINDOW_SECONDS", 5, 1, 120)
-    if window < _int(source, "PROCTORING_SPEECH_SECONDS", 3, 0, 60):
+    if window < speech_seconds:
         raise ConfigError(
             "PROCTORING_SPEECH_WINDOW_SECONDS must be at least PROCTORING_SPEECH_SECONDS"
         )

@@ -8,7 +8,6 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from server.db.engine import make_sessionmaker
 from server.errors import NotFound, TooLarge
 from server.proctoring import FRAME_MAX_BYTES, PHOTO_MAX_BYTES, ProctoringService
 from server.proctoring_rules import (
@@ -165,8 +164,7 @@ async def review(request: Request) -> Response:
 
 
 def _verdicts(request: Request) -> VerdictService:
-    found = services(request)
-    return VerdictService(make_sessionmaker(found.engine), found.settings.default_timezone)
+    return services(request).proctoring_verdicts
 
 
 async def put_verdict(request: Request) -> Response:

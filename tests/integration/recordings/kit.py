@@ -44,6 +44,18 @@ async def settled(client: httpx.AsyncClient, recording_id: int, timeout: float =
     return state
 
 
+async def recording_started(client: httpx.AsyncClient, session_id: int) -> Any:
+    """The session's recordings listing once a recording is running."""
+    listed: dict[str, Any] = {}
+
+    async def recording_now() -> bool:
+        listed.update((await client.get(f"/api/sessions/{session_id}/recordings")).json())
+        return bool(listed["recording_now"])
+
+    await wait_until(recording_now, timeout=10)
+    return listed
+
+
 class ColourTrack(VideoStreamTrack):
     """A camera or screen that shows one colour (YUV), small so that encoding costs little."""
 

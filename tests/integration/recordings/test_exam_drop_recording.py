@@ -33,6 +33,7 @@ from tests.integration.recordings.kit import (
     Sender,
     closed_segments,
     decodes,
+    recording_started,
     settled,
 )
 from tests.integration.server.proctoring_kit import base as api
@@ -111,13 +112,7 @@ async def test_a_dropped_connection_goes_on_recording_in_new_segments_of_the_sam
     student = await Peer.enter(base, session, "student1.1")
     me = student.participant_id
     try:
-        listed: dict[str, Any] = {}
-
-        async def recording_now() -> bool:
-            listed.update((await teacher.get(f"/api/sessions/{session}/recordings")).json())
-            return bool(listed["recording_now"])
-
-        await wait_until(recording_now, timeout=10)
+        listed = await recording_started(teacher, session)
         [recording] = listed["recordings"]
         root = services.settings.recordings_dir / f"session-{session}/rec-{recording['id']}"
         capture = root / "capture"

@@ -18,7 +18,7 @@ from recordings.layout import read_index
 from server.services import Services
 from tests.conftest import ClientFactory
 from tests.integration.recordings.auto_kit import auto_env, epoch
-from tests.integration.recordings.kit import ColourTrack, Sender, settled
+from tests.integration.recordings.kit import ColourTrack, Sender, recording_started, settled
 from tests.integration.server.proctoring_kit import base as api
 from tests.integration.server.proctoring_kit import in_exam
 from tests.integration.server.signal_kit import Peer, open_now
@@ -70,13 +70,7 @@ async def test_flags_are_placed_on_each_students_own_file(
     tutor = await Peer.enter(base, session, "tutor.akhmetova")
     peers = [await Peer.enter(base, session, login) for login in ("student1.1", "student1.2")]
     try:
-        listed: dict[str, Any] = {}
-
-        async def recording_now() -> bool:
-            listed.update((await teacher.get(f"/api/sessions/{session}/recordings")).json())
-            return bool(listed["recording_now"])
-
-        await wait_until(recording_now, timeout=10)
+        listed = await recording_started(teacher, session)
         [recording] = listed["recordings"]
         root = services.settings.recordings_dir / f"session-{session}/rec-{recording['id']}"
         capture = root / "capture"

@@ -6,7 +6,6 @@ the SFU, the recorder and processing; SQLite only (test_recording_db.py covers b
 from __future__ import annotations
 
 import time
-from typing import Any
 
 import av
 import pytest
@@ -16,7 +15,13 @@ from recordings.layout import read_json
 from server.services import Services
 from tests.conftest import ClientFactory
 from tests.integration.recordings.auto_kit import auto_env, epoch
-from tests.integration.recordings.kit import ColourTrack, Sender, closed_segments, settled
+from tests.integration.recordings.kit import (
+    ColourTrack,
+    Sender,
+    closed_segments,
+    recording_started,
+    settled,
+)
 from tests.integration.server.signal_kit import Peer, open_now
 from tests.support import wait_until
 from tests.unit.recordings.synthetic import BLUE, GREEN, frame_at, near, yuv_at
@@ -42,13 +47,7 @@ async def test_an_exam_is_recorded_from_its_first_second_into_one_file_per_stude
     tutor = await Peer.enter(base, session, "tutor.akhmetova")  # opens the room
     students = [await Peer.enter(base, session, login) for login in ("student1.1", "student1.2")]
     try:
-        listed: dict[str, Any] = {}
-
-        async def recording_now() -> bool:
-            listed.update((await teacher.get(f"/api/sessions/{session}/recordings")).json())
-            return bool(listed["recording_now"])
-
-        await wait_until(recording_now, timeout=10)  # nobody pressed anything
+        listed = await recording_started(teacher, session)  # nobody pressed anything
         [recording] = listed["recordings"]
         assert recording["automatic"] is True and recording["status"] == "recording"
         assert before_open - 1 <= epoch(recording["started_at"]) <= time.time()

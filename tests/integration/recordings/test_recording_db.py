@@ -8,7 +8,7 @@ goes through the same service calls exercised here on both databases.
 from __future__ import annotations
 
 import time
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -28,6 +28,7 @@ from server.rooms import Participant
 from server.services import Services
 from server.tokens import AGENT_PERSON_ID
 from tests.conftest import ClientFactory
+from tests.integration.recordings.auto_kit import epoch
 from tests.integration.recordings.kit import settled
 from tests.integration.server.signal_kit import SignalClient, open_now, room_token
 from tests.unit.recordings.synthetic import Piece, write_capture
@@ -189,17 +190,13 @@ async def test_a_failed_processing_shows_its_reason_and_the_retry_endpoint_finis
     [item] = state["files"]
     assert item["name"] == "lecture.mp4" and item["size_bytes"] > 0
     assert abs(state["duration_seconds"] - 2.0) < 0.3
-    assert abs(_epoch(state["media_started_at"]) - (origin + 0.5)) < 0.01
+    assert abs(epoch(state["media_started_at"]) - (origin + 0.5)) < 0.01
     assert (await teacher.get(item["play_url"])).status_code == 200
     again = await teacher.post(f"/api/recordings/{recording_id}/retry")
     assert again.status_code == 409
     assert "ready, not failed" in again.json()["error"]["message"]
     listed = await learner.get(f"/api/courses/{state['course_id']}/recordings")
     assert [r["id"] for r in listed.json()["recordings"]] == [recording_id]
-
-
-def _epoch(text: str) -> float:
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
 
 
 async def test_retention_deletes_old_finished_recordings_and_keeps_the_rest(
