@@ -6,6 +6,7 @@ import asyncio
 import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
+from fractions import Fraction
 from typing import Any, TypeVar
 
 import av
@@ -47,15 +48,33 @@ async def wait_until_async(predicate: Callable[[], Awaitable[bool]], timeout: fl
 
 
 class MovingVideoTrack(VideoStreamTrack):
-    """Synthetic video with moving content (a bright bar sweeping across a gradient)."""
+    """Synthetic video with moving content (a bright bar sweeping across a gradient).
 
-    def __init__(self, shade: int = 0) -> None:
+    `fps` below 30 keeps tests that run many tracks in one process light: at 30 fps, 20
+    encoders, 30 decoder threads and the SFU in one interpreter starve its event loop on a
+    loaded 2-core machine until ICE consent checks (0.5 s, no retransmission) fail six times in
+    a row and aioice closes the connection."""
+
+    def __init__(self, shade: int = 0, fps: int = 30) -> None:
         super().__init__()
         self._count = 0
         self._shade = shade
+        self._frame_ticks = 90_000 // fps
+        self._started_at: float | None = None
+
+    async def _next_pts(self) -> tuple[int, Fraction]:
+        if self.readyState != "live":
+            raise MediaStreamError
+        now = time.time()
+        if self._started_at is None:
+            self._started_at = now
+        else:
+            due = self._started_at + self._count * self._frame_ticks / 90_000
+            await asyncio.sleep(due - now)
+        return self._count * self._frame_ticks, Fraction(1, 90_000)
 
     async def recv(self) -> av.VideoFrame:
-        pts, time_base = await self.next_timestamp()
+        pts, time_base = await self._next_pts()
         frame = av.VideoFrame(WIDTH, HEIGHT, "yuv420p")
         bar = (self._count * 4) % WIDTH
         row = bytes(255 if bar <= x < bar + 16 else (x + self._shade) % 200 for x in range(WIDTH))
@@ -186,10 +205,7 @@ class Client:
         if self.closed:
             return
         if self.sub is None:
-            # Balanced, as this kit's subscriber was written and measured with: with max-bundle, an
-            # aiortc subscriber given 30 tracks over successive offers misroutes and starves some
-            # of them (test_sfu_many_tracks fails; open, see the issue 9 note).
-            self.sub = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+            self.sub = client_pc()
             self.sub.on("track", self._on_track)
         await self.sub.setRemoteDescription(RTCSessionDescription(offer.sdp, "offer"))
         await self.sub.setLocalDescription(await self.sub.createAnswer())

@@ -28,8 +28,8 @@ async def test_one_subscriber_receives_thirty_tracks_from_ten_publishers(
         await harness.room.handle(m.Allow(student.id, proctor.id))
         tracks = await student.publish(
             [
-                (MovingVideoTrack(shade=i), "camera"),
-                (MovingVideoTrack(shade=i + 50), "screen"),
+                (MovingVideoTrack(shade=i, fps=10), "camera"),
+                (MovingVideoTrack(shade=i + 50, fps=10), "screen"),
                 (silent_audio(), "microphone"),
             ]
         )
