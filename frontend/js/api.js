@@ -19,9 +19,10 @@ export function csrf() {
   return csrfToken;
 }
 
-export async function api(path, { method = "GET", body } = {}) {
+/** A JSON request; with ``type`` the body (a Blob) is sent as it is, with that Content-Type. */
+export async function api(path, { method = "GET", body, type } = {}) {
   const headers = { Accept: "application/json" };
-  if (body !== undefined) headers["Content-Type"] = "application/json";
+  if (body !== undefined) headers["Content-Type"] = type ?? "application/json";
   if (method !== "GET" && csrfToken) headers["X-CSRF-Token"] = csrfToken;
   let response;
   try {
@@ -29,7 +30,7 @@ export async function api(path, { method = "GET", body } = {}) {
       method,
       headers,
       credentials: "same-origin",
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: body === undefined || type ? body : JSON.stringify(body),
     });
   } catch (error) {
     throw new ApiError(0, "network", String(error));

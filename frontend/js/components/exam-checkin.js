@@ -6,6 +6,7 @@ import { h } from "../dom.js";
 import { tr, trAttr } from "../i18n.js";
 import { base, sendImage } from "../proctoring/api.js";
 import { frameReady, grabFrame } from "../proctoring/capture.js";
+import { playTrack, trackVideo } from "../room/tiles.js";
 import "./level-meter.js";
 
 const PRIVACY_POINTS = ["recorded", "watched", "flags", "photos", "faces", "who", "retention"];
@@ -56,16 +57,9 @@ export function privacyStep(onAccept, privacy = null) {
 }
 
 function preview(testid, key) {
-  const video = h("video", { class: "check-video", autoplay: true, playsInline: true, muted: true,
-    "data-testid": testid });
-  video.muted = true;
+  const video = trackVideo("check-video", { "data-testid": testid });
   trAttr(video, { "aria-label": [key] });
   return video;
-}
-
-function show(video, track) {
-  video.srcObject = track ? new MediaStream([track]) : null;
-  if (track) video.play().catch(() => null);
 }
 
 /** Step 2: camera, microphone and the entire screen, each with its state and a retry. */
@@ -154,8 +148,8 @@ export class DevicesStep {
       item.dataset.ok = String(ok);
       tr(state, ok ? "proctoring.check_ok" : "proctoring.check_missing");
     }
-    show(this.camera, media.camera);
-    show(this.screen, media.screen);
+    playTrack(this.camera, media.camera);
+    playTrack(this.screen, media.screen);
     if (media.microphone !== this.metered) {
       this.metered = media.microphone;
       if (media.microphone) this.meter.attach(media.microphone);
@@ -185,7 +179,7 @@ export class PhotosStep {
         h("div", { class: "photo-slots" }, this.slot("face", checkin), this.slot("document", checkin))),
       this.message,
       h("div", { class: "step-buttons" }, this.next));
-    show(this.video, media.camera);
+    playTrack(this.video, media.camera);
     this.render();
   }
 

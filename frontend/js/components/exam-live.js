@@ -6,13 +6,12 @@ import { h } from "../dom.js";
 import { formatTime, t, tr, trAttr } from "../i18n.js";
 import { since } from "../proctoring/api.js";
 import { ChatPanel } from "../room/chat-panel.js";
+import { playTrack, shownTrack, trackVideo } from "../room/tiles.js";
 
 const NOTED_LIMIT = 30;
 
 function selfVideo(testid, key) {
-  const video = h("video", { class: "self-video", autoplay: true, playsInline: true, muted: true,
-    "data-testid": testid });
-  video.muted = true;
+  const video = trackVideo("self-video", { "data-testid": testid });
   trAttr(video, { "aria-label": [key] });
   return video;
 }
@@ -111,10 +110,7 @@ export class ExamLive {
 
   setTracks(media) {
     for (const [video, track] of [[this.camera, media.camera], [this.screen, media.screen]]) {
-      const current = video.srcObject?.getVideoTracks()[0] ?? null;
-      if (current === track) continue;
-      video.srcObject = track ? new MediaStream([track]) : null;
-      if (track) video.play().catch(() => null);
+      if (shownTrack(video) !== track) playTrack(video, track);
     }
     this.screenLost.hidden = media.screenOk();
     this.cameraLost.hidden = media.alive("camera") && media.alive("microphone");

@@ -12,6 +12,7 @@ import { ExamMedia } from "../proctoring/devices.js";
 import { ExamRoom } from "../proctoring/exam-room.js";
 import { ExamGuard } from "../proctoring/exam-guard.js";
 import { FlagReporter } from "../proctoring/flags.js";
+import { playTrack, trackVideo } from "../room/tiles.js";
 import { DevicesStep, PhotosStep, privacyStep } from "./exam-checkin.js";
 import { ExamLive } from "./exam-live.js";
 
@@ -158,10 +159,8 @@ class ExamView extends HTMLElement {
   waiting() {
     this.ensureRoom();
     this.startPolling();
-    const preview = h("video", { class: "check-video small", autoplay: true, playsInline: true,
-      muted: true, "aria-hidden": "true" });
-    preview.muted = true;
-    if (this.media.camera) preview.srcObject = new MediaStream([this.media.camera]);
+    const preview = trackVideo("check-video small", { "aria-hidden": "true" });
+    playTrack(preview, this.media.camera ?? null);
     this.show("decision", h("div", { class: "waiting", "data-testid": "waiting" },
       h("div", { class: "spinner", "aria-hidden": "true" }),
       tr(h("h2", { id: "step-heading", tabindex: "-1" }), "proctoring.waiting_title"),
@@ -253,8 +252,7 @@ class ExamView extends HTMLElement {
       seen.add(slot.track_id);
       if (this.audio.has(slot.track_id)) continue;
       const audio = h("audio", { autoplay: true, "data-testid": `voice-${slot.publisher_id}` });
-      audio.srcObject = new MediaStream([slot.track]);
-      audio.play().catch(() => null);
+      playTrack(audio, slot.track);
       this.audio.set(slot.track_id, audio);
       this.append(audio);
     }

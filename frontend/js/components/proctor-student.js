@@ -5,11 +5,10 @@
 import { h } from "../dom.js";
 import { formatTime, t, tr, trAttr } from "../i18n.js";
 import { post } from "../proctoring/api.js";
+import { playTrack, shownTrack, trackVideo } from "../room/tiles.js";
 
 function big(testid, key, name) {
-  const video = h("video", { class: "focus-video", autoplay: true, playsInline: true, muted: true,
-    "data-testid": testid });
-  video.muted = true;
+  const video = trackVideo("focus-video", { "data-testid": testid });
   trAttr(video, { "aria-label": [key, { name }] });
   return video;
 }
@@ -110,10 +109,9 @@ export class FocusPanel {
     if (!this.tile || !this.camera) return;
     for (const [video, label] of [[this.camera, "camera"], [this.screen, "screen"]]) {
       const track = this.tile.tracks.get(label) ?? null;
-      if ((video.srcObject?.getVideoTracks()[0] ?? null) === track) continue;
-      video.srcObject = track ? new MediaStream([track]) : null;
+      if (shownTrack(video) === track) continue;
       video.hidden = !track;
-      if (track) video.play().catch(() => null);
+      playTrack(video, track);
     }
   }
 

@@ -1,6 +1,6 @@
 // The proctoring API (docs/proctoring.md): paths, binary image uploads and the states.
 
-import { api, ApiError, csrf } from "../api.js";
+import { api } from "../api.js";
 
 export const BROWSER_FLAGS = ["tab_hidden", "window_blur", "fullscreen_exit",
   "screen_share_stopped", "screen_share_not_monitor", "camera_lost", "microphone_lost",
@@ -28,24 +28,7 @@ export function studentPath(sessionId, studentId, rest = "") {
 
 /** Sends an image blob as the raw body (PUT photos, POST frames). */
 export async function sendImage(path, blob, method = "PUT") {
-  let response;
-  try {
-    response = await fetch(path, {
-      method,
-      body: blob,
-      credentials: "same-origin",
-      headers: { "Content-Type": blob.type || "image/jpeg", "X-CSRF-Token": csrf() ?? "",
-        Accept: "application/json" },
-    });
-  } catch (error) {
-    throw new ApiError(0, "network", String(error));
-  }
-  const data = await response.json().catch(() => null);
-  if (!response.ok) {
-    const problem = data?.error ?? {};
-    throw new ApiError(response.status, problem.code ?? "server_error", problem.message ?? "");
-  }
-  return data;
+  return api(path, { method, body: blob, type: blob.type || "image/jpeg" });
 }
 
 /** "m:ss" since a start time, for the proctor's clock of each student. */

@@ -4,16 +4,14 @@
 
 import { h } from "../dom.js";
 import { formatTime, tr, trAttr } from "../i18n.js";
+import { playTrack, trackVideo } from "../room/tiles.js";
 import { RUNNING } from "./api.js";
 
 export const ATTENTION_MS = 2 * 60 * 1000; // a flag this recent asks for attention
 const SHOWN_FLAGS = 4;
 
 function video(testid, label) {
-  const el = h("video", { class: `grid-video ${label}`, autoplay: true, playsInline: true,
-    muted: true, "data-testid": testid, "data-label": label });
-  el.muted = true;
-  return el;
+  return trackVideo(`grid-video ${label}`, { "data-testid": testid, "data-label": label });
 }
 
 /** Whether a student should be in the room now (their media is expected). */
@@ -64,9 +62,7 @@ export class StudentTile {
     if (this.tracks.get(label) === track) return;
     if (track) this.tracks.set(label, track);
     else this.tracks.delete(label);
-    const el = label === "screen" ? this.screen : this.camera;
-    el.srcObject = track ? new MediaStream([track]) : null;
-    if (track) el.play().catch(() => null);
+    playTrack(label === "screen" ? this.screen : this.camera, track);
     this.refresh();
   }
 

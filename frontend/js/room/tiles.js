@@ -11,6 +11,29 @@ function initials(name) {
     .toUpperCase();
 }
 
+/** A <video> for a live track: autoplaying, inline and muted, since the autoplay policy only
+ * lets muted media start without a gesture (sound goes through separate <audio> elements).
+ * ``attrs`` go to h() after these. */
+export function trackVideo(className, attrs = {}) {
+  const video = h("video", { class: className, autoplay: true, playsInline: true, muted: true,
+    ...attrs });
+  video.muted = true;
+  return video;
+}
+
+/** Shows ``track`` (or nothing, for null) in a <video> or <audio>. A refused play() (autoplay
+ * policy, element taken away meanwhile) is not an error: autoplay starts it when it can. */
+export function playTrack(element, track) {
+  element.srcObject = track ? new MediaStream([track]) : null;
+  if (track) element.play().catch(() => null);
+}
+
+/** The video track an element shows now, or null: callers skip a swap to the same track, which
+ * would make the element load its source again. */
+export function shownTrack(element) {
+  return element.srcObject?.getVideoTracks()[0] ?? null;
+}
+
 class Tile {
   constructor(participantId, isSelf) {
     this.id = participantId;
@@ -35,12 +58,8 @@ class Tile {
   }
 
   video(testid, label) {
-    const video = h("video", {
-      class: `tile-video ${label}`, autoplay: true, playsInline: true, muted: true,
-      hidden: true, "data-testid": testid, "data-label": label,
-    });
-    video.muted = true;
-    return video;
+    return trackVideo(`tile-video ${label}`,
+      { hidden: true, "data-testid": testid, "data-label": label });
   }
 
   describe(participant, selfLabel) {
@@ -58,18 +77,13 @@ class Tile {
     if (track) this.tracks.set(label, track);
     else this.tracks.delete(label);
     if (label === "microphone") {
-      if (!this.isSelf) this.play(this.audio, track);
+      if (!this.isSelf) playTrack(this.audio, track);
     } else {
       const video = label === "screen" ? this.screen : this.camera;
-      this.play(video, track);
+      playTrack(video, track);
       video.hidden = !track;
     }
     this.refresh();
-  }
-
-  play(element, track) {
-    element.srcObject = track ? new MediaStream([track]) : null;
-    if (track) element.play().catch(() => null);
   }
 
   setMuted(label, muted) {
