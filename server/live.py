@@ -187,7 +187,8 @@ class LiveRoom:
         """A notice for the tutor and proctors only (e.g. the recording stopped: disk full)."""
         self._conns.tell_moderators(message)
 
-    async def _leave(self, participant_id: str) -> None:
+    async def _leave(self, participant_id: str, actor: Participant | None = None) -> None:
+        """``actor``: the moderator who removed the participant (None: they left)."""
         self._conns.cancel_expiry(participant_id)
         if participant_id not in self.rules.participants:
             return
@@ -197,6 +198,7 @@ class LiveRoom:
         # Media first, so that the audience of the leaver's tracks still hears of their removal.
         await self.media.handle(m.Leave(participant_id))
         self._talks.leaving(participant_id)
+        self._lower_on_leaving(leaver, actor or leaver)
         self.rules.drop(participant_id)
         self._unanswered.pop(participant_id, None)
         self._conns.open.pop(participant_id, None)
@@ -257,20 +259,18 @@ class LiveRoom:
 
     async def raise_hand(self, participant: Participant, raised: bool) -> None:
         async with self._lock:
-            changed = participant.hand_raised != raised  # raising a raised hand is no event
+            was_raised = participant.hand_raised
             self.rules.raise_hand(participant, raised)
-            if changed:
-                self._on_hand(self.session_id, participant, raised, participant)
+            self._hand_changed(participant, was_raised, participant)
             self._broadcast({"type": "participant_updated", "participant": participant.public()})
 
     async def lower_hand(self, actor: Participant, target_id: str) -> None:
         async with self._lock:
             self.rules.require_moderator(actor)
             target = self.rules.get(target_id)
-            changed = target.hand_raised
+            was_raised = target.hand_raised
             self.rules.raise_hand(target, False)
-            if changed:
-                self._on_hand(self.session_id, target, False, actor)
+            self._hand_changed(target, was_raised, actor)
             self._broadcast({"type": "participant_updated", "participant": target.public()})
 
     async def set_floor(self, actor: Participant, target_id: str, granted: bool) -> None:
@@ -280,10 +280,25 @@ class LiveRoom:
             if not granted:
                 # Before the rule changes, so the audience still hears the tracks go.
                 await self._unpublish_all(target)
-            self.rules.set_floor(actor, target, granted)
+            was_raised = target.hand_raised
+            self.rules.set_floor(actor, target, granted)  # granting lowers the hand
+            self._hand_changed(target, was_raised, actor)
             self._send(target_id, {"type": "floor", "granted": granted})
             self._broadcast({"type": "participant_updated", "participant": target.public()})
             await self._sync_routes()
+
+    def _hand_changed(self, target: Participant, was_raised: bool, actor: Participant) -> None:
+        """Every hand change the room makes is reported from here, and only a real change (raising
+        a raised hand is none): the recording timeline stores exactly these."""
+        if target.hand_raised != was_raised:
+            self._on_hand(self.session_id, target, target.hand_raised, actor)
+
+    def _lower_on_leaving(self, leaver: Participant, actor: Participant) -> None:
+        """A hand still up when its owner leaves the room goes with them (a return starts with
+        it down), so the timeline does not show it up for the rest of the recording."""
+        was_raised = leaver.hand_raised
+        self.rules.raise_hand(leaver, False)
+        self._hand_changed(leaver, was_raised, actor)
 
     async def _unpublish_all(self, target: Participant) -> None:
         for track in self._news.of(target.participant_id):
@@ -316,7 +331,7 @@ class LiveRoom:
                 raise Forbidden("a moderator cannot be removed")
             self.rules.removed.add(target.person_id)
             connection = self._conns.open.get(target_id)
-            await self._leave(target_id)
+            await self._leave(target_id, actor)
         if connection is not None:
             await connection.close(CLOSE_REMOVED, "removed by the moderator")
 
@@ -349,6 +364,8 @@ class LiveRoom:
             self._conns.cancel_expiries()
             self._notify_all({"type": "session_ended"})
             connections = self._conns.drain()
+            for participant in self.rules.participants.values():
+                self._lower_on_leaving(participant, participant)
             self.rules.participants.clear()
         for connection in connections:
             await connection.close(CLOSE_ENDED, "the session has ended")

@@ -70,6 +70,8 @@ class RecordingService:
         self._now = now
         self.root = settings.recordings_dir
         self._runs: dict[int, _Run] = {}  # by session id
+        # Recordings this process started: never a crash's leftover, whatever their status.
+        self._started_here: set[int] = set()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._rows = RecordingRows(sessions, self.root)
         self._processor = RecordingProcessor(sessions, self._rows, now)
@@ -148,6 +150,7 @@ class RecordingService:
             )
             db.add(recording)
             await db.flush()
+            self._started_here.add(recording.id)  # before the commit shows it to _recover
             recording.folder = f"session-{session_id}/rec-{recording.id}"
             await db.commit()
         paths = self.paths(recording)
@@ -264,7 +267,9 @@ class RecordingService:
                 )
             )
         for recording in rows:
-            if recording.session_id in self._runs:
+            # Not by session: a session recorded again since the restart (an exam whose room
+            # opened at once) has a new row, and its old one still needs recovering.
+            if recording.id in self._started_here:
                 continue
             if recording.status == RecordingStatus.RECORDING:
                 await self._update(
@@ -272,6 +277,7 @@ class RecordingService:
                     status=RecordingStatus.PROCESSING.value,
                     stopped_at=self._now(),
                     stop_reason="server_restarted",
+                    phase="archive",
                 )
             self._spawn(self._process(recording.id))
 

@@ -15,6 +15,9 @@ from aiortc import (
 )
 
 from recordings.layout import read_index
+from server.db.engine import make_sessionmaker
+from server.db.models import Recording
+from server.services import Services
 from tests.integration.server.signal_kit import Peer, client_pc
 from tests.support import wait_until
 
@@ -106,3 +109,14 @@ class Sender:
 def closed_segments(capture: Path) -> list[dict[str, Any]]:
     """The index's ``close`` records, in order."""
     return [r for r in read_index(capture / "index.jsonl") if r.get("event") == "close"]
+
+
+async def recording_row(services: Services, session_id: int, **values: Any) -> int:
+    """A recording row made directly in the database (a past or interrupted recording)."""
+    async with make_sessionmaker(services.engine)() as db:
+        recording = Recording(session_id=session_id, **values)
+        db.add(recording)
+        await db.flush()
+        recording.folder = f"session-{session_id}/rec-{recording.id}"
+        await db.commit()
+        return recording.id

@@ -1,5 +1,6 @@
 """The database side of recordings on SQLite and PostgreSQL, without media: hands persisted for
-the timeline, a failed processing shown and retried through the API, lists and access.
+the timeline (raised, lowered, given the floor, gone with their owner), a failed processing shown
+and retried through the API, lists and access.
 
 The media-heavy tests (real peers and the recorder) run on SQLite only; everything they store
 goes through the same service calls exercised here on both databases.
@@ -17,7 +18,6 @@ from sqlalchemy import func, select
 
 from server.db.engine import make_sessionmaker
 from server.db.models import (
-    Recording,
     RecordingFile,
     RecordingStatus,
     Role,
@@ -29,7 +29,7 @@ from server.services import Services
 from server.tokens import AGENT_PERSON_ID
 from tests.conftest import ClientFactory
 from tests.integration.recordings.auto_kit import epoch
-from tests.integration.recordings.kit import settled
+from tests.integration.recordings.kit import recording_row, settled
 from tests.integration.server.signal_kit import SignalClient, open_now, room_token
 from tests.unit.recordings.synthetic import Piece, write_capture
 
@@ -42,14 +42,16 @@ async def _enter(base: str, session_id: int, login: str) -> SignalClient:
     return client
 
 
-async def _recording(services: Services, session_id: int, **values: Any) -> int:
-    async with make_sessionmaker(services.engine)() as db:
-        recording = Recording(session_id=session_id, **values)
-        db.add(recording)
-        await db.flush()
-        recording.folder = f"session-{session_id}/rec-{recording.id}"
-        await db.commit()
-        return recording.id
+async def _recorded_lecture(services: Services) -> tuple[int, int]:
+    """A lecture open now with a finished recording that began 30 s ago."""
+    session = await open_now(services, "lecture")
+    recording_id = await recording_row(
+        services,
+        session,
+        status=RecordingStatus.READY.value,
+        media_started_at=utcnow() - timedelta(seconds=30),
+    )
+    return session, recording_id
 
 
 async def _hands(client: httpx.AsyncClient, recording_id: int) -> list[dict[str, Any]]:
@@ -61,13 +63,7 @@ async def _hands(client: httpx.AsyncClient, recording_id: int) -> list[dict[str,
 async def test_hands_are_kept_per_session_and_shown_on_the_timeline(
     base: str, services: Services, client_for: ClientFactory
 ) -> None:
-    session = await open_now(services, "lecture")
-    recording_id = await _recording(
-        services,
-        session,
-        status=RecordingStatus.READY.value,
-        media_started_at=utcnow() - timedelta(seconds=30),
-    )
+    session, recording_id = await _recorded_lecture(services)
     tutor = await _enter(base, session, "tutor.akhmetova")
     first = await _enter(base, session, "student1.1")
     second = await _enter(base, session, "student1.2")
@@ -113,11 +109,91 @@ async def test_hands_are_kept_per_session_and_shown_on_the_timeline(
     assert (await outsider.get(f"/api/recordings/{recording_id}/timeline")).status_code == 404
 
 
+async def test_giving_the_floor_stores_the_hand_lowered_at_the_grant(
+    base: str, services: Services, client_for: ClientFactory
+) -> None:
+    session, recording_id = await _recorded_lecture(services)
+    tutor = await _enter(base, session, "tutor.akhmetova")
+    student = await _enter(base, session, "student1.1")
+    try:
+        await student.send({"type": "hand", "raised": True})
+        await tutor.next("participant_updated")
+        target = student.of("joined")[0]["participant_id"]
+        before = time.time()
+        await tutor.send({"type": "floor", "participant_id": target, "granted": True})
+        assert (await student.next("floor"))["granted"] is True
+        after = time.time()
+        update = await tutor.next("participant_updated", after=1)
+        assert update["participant"]["hand_raised"] is False
+        # Taking the floor back leaves the hand down: nothing more to store.
+        await tutor.send({"type": "floor", "participant_id": target, "granted": False})
+        assert (await student.next("floor", after=1))["granted"] is False
+    finally:
+        for client in (tutor, student):
+            await client.close()
+    await services.room_events.flush()
+
+    hands = await _hands(await client_for("tutor.akhmetova"), recording_id)
+    assert [(h["hand"]["raised"], h["hand"]["by_name"]) for h in hands] == [
+        (True, None),
+        (False, "Айгуль Ахметова"),  # the tutor lowered it by giving the floor
+    ]
+    lowered = hands[1]
+    assert before <= epoch(lowered["hand"]["at"]) <= after
+    assert 29 <= lowered["offset_seconds"] <= 90  # on the recording's clock
+
+
+async def test_a_hand_still_up_when_its_owner_leaves_is_stored_as_lowered_then(
+    base: str, services: Services, client_for: ClientFactory
+) -> None:
+    session = await open_now(services, "lecture")
+    recording_id = await recording_row(
+        services, session, status=RecordingStatus.READY.value, media_started_at=utcnow()
+    )
+    tutor = await _enter(base, session, "tutor.akhmetova")
+    removed = await _enter(base, session, "student1.1")
+    leaver = await _enter(base, session, "student1.2")
+    clients = [tutor, removed, leaver]
+    try:
+        for client in (removed, leaver):
+            await client.send({"type": "hand", "raised": True})
+        await tutor.next("participant_updated", after=1)
+        target = removed.of("joined")[0]["participant_id"]
+        await tutor.send({"type": "moderate", "action": "remove", "participant_id": target})
+        assert await removed.closed() == 4003
+        await leaver.send({"type": "leave"})
+        await tutor.next("participant_left", after=1)
+        # Back in the room the hand starts down; raised again, it is still up when the session
+        # ends, which lowers it too.
+        returned = await _enter(base, session, "student1.2")
+        clients.append(returned)
+        await returned.send({"type": "hand", "raised": True})
+        await tutor.next("participant_updated", after=2)
+        await tutor.send({"type": "moderate", "action": "end"})
+        assert await returned.closed() == 4001
+    finally:
+        for client in clients:
+            await client.close()
+    await services.room_events.flush()
+
+    hands = await _hands(await client_for("tutor.akhmetova"), recording_id)
+    removed_id = int(target[1:])
+    leaver_id = int(leaver.of("joined")[0]["participant_id"][1:])
+    got = [(h["hand"]["person_id"], h["hand"]["raised"], h["hand"]["by_name"]) for h in hands]
+    assert sorted(got[:2]) == sorted([(removed_id, True, None), (leaver_id, True, None)])
+    assert got[2:] == [
+        (removed_id, False, "Айгуль Ахметова"),  # removed by the tutor
+        (leaver_id, False, None),  # left
+        (leaver_id, True, None),
+        (leaver_id, False, None),  # the session ended
+    ]
+
+
 async def test_in_an_exam_a_student_sees_only_their_own_hands(
     base: str, services: Services, client_for: ClientFactory
 ) -> None:
     session = await open_now(services, "exam")
-    recording_id = await _recording(
+    recording_id = await recording_row(
         services, session, status=RecordingStatus.READY.value, media_started_at=utcnow()
     )
     tutor = await _enter(base, session, "tutor.akhmetova")
@@ -151,7 +227,7 @@ async def test_a_failed_processing_shows_its_reason_and_the_retry_endpoint_finis
     services: Services, client_for: ClientFactory
 ) -> None:
     session = await open_now(services, "lecture")
-    recording_id = await _recording(
+    recording_id = await recording_row(
         services, session, status=RecordingStatus.FAILED.value, failure="an earlier fault"
     )
     root = services.settings.recordings_dir / f"session-{session}/rec-{recording_id}"
@@ -204,16 +280,16 @@ async def test_retention_deletes_old_finished_recordings_and_keeps_the_rest(
 ) -> None:
     session = await open_now(services, "lecture")
     long_ago = utcnow() - timedelta(days=services.settings.recording_retention_days + 1)
-    old_ready = await _recording(
+    old_ready = await recording_row(
         services, session, status=RecordingStatus.READY.value, started_at=long_ago
     )
-    old_failed = await _recording(
+    old_failed = await recording_row(
         services, session, status=RecordingStatus.FAILED.value, started_at=long_ago
     )
-    old_busy = await _recording(
+    old_busy = await recording_row(
         services, session, status=RecordingStatus.PROCESSING.value, started_at=long_ago
     )
-    recent = await _recording(services, session, status=RecordingStatus.READY.value)
+    recent = await recording_row(services, session, status=RecordingStatus.READY.value)
     folders = {
         r: services.settings.recordings_dir / f"session-{session}/rec-{r}"
         for r in (old_ready, old_failed, old_busy, recent)
