@@ -15,7 +15,6 @@ from starlette.responses import JSONResponse, Response
 from server.bus import Bus, make_bus
 from server.errors import AppError, RateLimited
 from server.headers import SecurityHeaders
-from server.proctoring_retention import proctoring_retention
 from server.routes import all_routes
 from server.services import Services, build_services
 from server.settings import Settings
@@ -30,12 +29,10 @@ def create_app(settings: Settings, bus: Bus | None = None) -> Starlette:
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         await services.offline.start()
         services.recordings.start_background()
-        retention = proctoring_retention(settings, services.engine)
-        retention.start()
+        services.proctoring_retention.start_background()
         try:
             yield
         finally:
-            await retention.stop()
             await services.close()
 
     app = Starlette(

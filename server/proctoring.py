@@ -19,8 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.auth import Viewer
 from server.db.models import CheckinState, utcnow
-from server.proctoring_access import find_checkin
-from server.proctoring_faces import FlagSource, RaisedFlag
+from server.proctoring_access import find_checkin, proctoring_root
+from server.proctoring_faces import ExamChecks, FlagSource, RaisedFlag
 from server.proctoring_flagging import FlagIntake
 from server.proctoring_notify import ExamNotifier
 from server.proctoring_oversight import Oversight
@@ -54,16 +54,20 @@ class ProctoringService:
         now: Callable[[], datetime] = utcnow,
     ) -> None:
         self._sessions = sessions
-        self.root = data_dir / "proctoring"
+        self.root = proctoring_root(data_dir)
         self._rooms = rooms
         self._sources = sources  # shared with the flag intake: changed in place, never replaced
         self._now = now
         notifier = ExamNotifier(rooms)
         # Told of every exam state change (server-side evidence starts and stops watching).
         self.state_listeners = notifier.state_listeners
+        # The server's checks: the flag sources and any added (the live room's speech check);
+        # each forgets a finished exam once, first among the listeners.
+        self.checks = ExamChecks(sources)
+        self.state_listeners.append(self.checks.state_changed)
         self._flags = FlagIntake(sessions, sources, notifier, now)
-        self._student = StudentSteps(sessions, self.root, notifier, self._flags.forget, now)
-        self._oversight = Oversight(sessions, notifier, self._flags.forget, now)
+        self._student = StudentSteps(sessions, self.root, notifier, now)
+        self._oversight = Oversight(sessions, notifier, now)
 
     # --- the student ---
 

@@ -35,6 +35,21 @@ OVERSEERS = (Role.PROCTOR, Role.ADMIN, Role.STAFF)
 PHOTO_TYPES = {"image/jpeg": "jpg", "image/png": "png"}
 
 
+def proctoring_root(data_dir: Path) -> Path:
+    """Where proctoring keeps its files: ``DATA_DIR/proctoring``."""
+    return data_dir / "proctoring"
+
+
+def session_folder(root: Path, session_id: int) -> Path:
+    """One exam's files under ``root`` (the ``proctoring_root``)."""
+    return root / f"session-{session_id}"
+
+
+def student_folder(root: Path, session_id: int, student_id: int) -> Path:
+    """One student's files of one exam: the check-in photos (the retention purge deletes it)."""
+    return session_folder(root, session_id) / f"student-{student_id}"
+
+
 async def exam_session(db: AsyncSession, viewer: Viewer, session_id: int) -> ScheduledSession:
     """The exam (or midterm) session if the viewer sees it: 404 otherwise, 409 if not an exam."""
     session = await get_visible(

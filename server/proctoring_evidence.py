@@ -81,6 +81,10 @@ class ExamEvidence:
         self._tasks: set[asyncio.Task[None]] = set()
         self._decoding = asyncio.Semaphore(1)
         proctoring.state_listeners.append(self.state_changed)
+        # The checks forget a finished exam through the proctoring service's one path.
+        proctoring.checks.add(faces)
+        if speech is not None:
+            proctoring.checks.add(speech)
 
     # --- the live room's ExamObserver ---
 
@@ -116,9 +120,6 @@ class ExamEvidence:
         self._student(key).state = state
         self._sync(key)
         if state in FINISHED:  # over: nothing more is watched or flagged for this exam
-            self._faces.forget(key)
-            if self._speech is not None:
-                self._speech.forget(key)
             self._students[key] = _Student(state=state)  # keeps only the state
 
     async def _refresh(self, key: CheckinKey) -> None:

@@ -18,8 +18,9 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from server.clock import iso_utc
+from server.db.models import CheckinState
 from server.errors import ValidationFailed
-from server.proctoring_rules import BrowserFlag, ServerFlag
+from server.proctoring_rules import FINISHED, BrowserFlag, ServerFlag
 
 CheckinKey = tuple[int, int]  # (session id, student id)
 FaceCounter = Callable[[bytes], int | None]
@@ -38,7 +39,15 @@ class RaisedFlag:
     evidence: dict[str, Any]
 
 
-class FlagSource(Protocol):
+class ExamCheck(Protocol):
+    """A server-side check that keeps something about each exam student."""
+
+    def forget(self, key: CheckinKey) -> None:
+        """The student's exam is over: drop what is kept about it."""
+        ...
+
+
+class FlagSource(ExamCheck, Protocol):
     """Server-side evidence about one student's exam, turned into flags."""
 
     name: str
@@ -47,9 +56,33 @@ class FlagSource(Protocol):
         """Looks at one camera frame (JPEG or PNG) seen at ``seen_at``; 422 if unreadable."""
         ...
 
-    def forget(self, key: CheckinKey) -> None:
-        """The student's exam is over: drop what is kept about it."""
-        ...
+
+class ExamChecks:
+    """The server's checks of one process, each told once when a student's exam is over (a
+    state listener of the proctoring service): the one path by which checks forget. A check
+    forgets only what it keeps itself, so one reached through another (the identity check
+    behind ``FacesAndIdentity``) is a check in its own right."""
+
+    def __init__(self, sources: list[FlagSource]) -> None:
+        self._sources = sources  # the flag intake's list, shared: whatever it holds now counts
+        self._others: list[ExamCheck] = []
+
+    def add(self, check: ExamCheck) -> None:
+        """A check that is not a flag source of posted frames (e.g. the speech check)."""
+        self._others.append(check)
+
+    def all(self) -> list[ExamCheck]:
+        """Every check once (one added twice, or also a flag source, is the same object)."""
+        distinct: list[ExamCheck] = []
+        for check in [*self._sources, *self._others]:
+            if all(check is not known for known in distinct):
+                distinct.append(check)
+        return distinct
+
+    def state_changed(self, session_id: int, student_id: int, state: CheckinState) -> None:
+        if state in FINISHED:
+            for check in self.all():
+                check.forget((session_id, student_id))
 
 
 class HaarFaceCounter:

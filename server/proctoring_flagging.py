@@ -105,11 +105,6 @@ class FlagIntake:
             self._notifier.tell_overseers(session_id, student_id, None, view)
         return views
 
-    def forget(self, session_id: int, student_id: int) -> None:
-        """The exam is over for this student: the server's checks drop what they kept."""
-        for source in self._sources:
-            source.forget((session_id, student_id))
-
     def _take(
         self, buckets: dict[int, TokenBucket], key: int, rate: float, burst: float, what: str
     ) -> None:

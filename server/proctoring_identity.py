@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from server.clock import iso_utc
 from server.db.models import CheckinState, utcnow
 from server.errors import ValidationFailed
-from server.proctoring_access import find_checkin
+from server.proctoring_access import find_checkin, proctoring_root, student_folder
 from server.proctoring_faces import (
     DEFAULT_THRESHOLD_SECONDS,
     CheckinKey,
@@ -105,7 +105,7 @@ class StoredFacePhotos:
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], data_dir: Path) -> None:
         self._sessions = sessions
-        self._root = data_dir / "proctoring"
+        self._root = proctoring_root(data_dir)
 
     async def __call__(self, key: CheckinKey) -> tuple[str, bytes] | None:
         session_id, student_id = key
@@ -113,7 +113,7 @@ class StoredFacePhotos:
             checkin = await find_checkin(db, session_id, student_id)
         if checkin is None or checkin.face_photo is None:
             return None
-        path = self._root / f"session-{session_id}" / f"student-{student_id}" / checkin.face_photo
+        path = student_folder(self._root, session_id, student_id) / checkin.face_photo
         try:
             return checkin.face_photo, await asyncio.to_thread(path.read_bytes)
         except FileNotFoundError:  # replaced or purged meanwhile
@@ -291,7 +291,9 @@ class IdentityAtCheckin:
 
 class FacesAndIdentity(FaceCheck):
     """The face check that also hands each camera sample to the identity check: the camera
-    watch (``server.proctoring_sampler``) feeds exactly one ``FaceCheck``."""
+    watch (``server.proctoring_sampler``) feeds exactly one ``FaceCheck``. Its ``forget`` is the
+    face check's: the identity check is a flag source of its own and forgets as one
+    (``ExamChecks``)."""
 
     def __init__(
         self, identity: IdentityCheck, threshold: float = DEFAULT_THRESHOLD_SECONDS
@@ -302,10 +304,6 @@ class FacesAndIdentity(FaceCheck):
     async def observe_gray(self, key: CheckinKey, gray: Any, seen_at: datetime) -> list[RaisedFlag]:
         raised = await super().observe_gray(key, gray, seen_at)
         return raised + await self.identity.observe_gray(key, gray, seen_at)
-
-    def forget(self, key: CheckinKey) -> None:
-        super().forget(key)
-        self.identity.forget(key)
 
 
 def build_identity(

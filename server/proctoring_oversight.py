@@ -33,7 +33,7 @@ from server.proctoring_access import (
     target_student,
 )
 from server.proctoring_notify import ExamNotifier
-from server.proctoring_rules import FINISHED, IncidentIn, check_move
+from server.proctoring_rules import IncidentIn, check_move
 from server.scope import EXAM_KINDS, sessions_filter
 
 S = CheckinState
@@ -58,12 +58,10 @@ class Oversight:
         self,
         sessions: async_sessionmaker[AsyncSession],
         notifier: ExamNotifier,
-        forget: Callable[[int, int], None],
         now: Callable[[], datetime],
     ) -> None:
         self._sessions = sessions
         self._notifier = notifier
-        self._forget = forget  # the server's checks drop what they kept of a finished exam
         self._now = now
 
     async def act(
@@ -97,8 +95,6 @@ class Oversight:
             )
             await db.commit()
             view = checkin_json(checkin, session_id, student, False)
-        if to in FINISHED:
-            self._forget(session_id, student_id)
         self._notifier.tell_student(session_id, student_id, to, reason)
         self._notifier.tell_overseers(session_id, student_id, to)
         return view

@@ -4,7 +4,8 @@ flags' evidence are deleted. The result's record stays: the check-in's states an
 verdict, every flag's kind, time and detail, every note. Exam recordings follow
 RECORDING_RETENTION_DAYS (``RecordingService.sweep``), like every recording.
 
-Runs hourly from the app's lifespan and on demand: ``python -m server purge-proctoring``.
+Built with the services (``Services.proctoring_retention``), run at start-up and hourly beside the
+recordings' sweep, and on demand: ``python -m server purge-proctoring``.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from server.db.engine import make_sessionmaker
 from server.db.models import ExamCheckin, ProctoringFlag, ScheduledSession, utcnow
+from server.proctoring_access import proctoring_root, session_folder, student_folder
 from server.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -50,7 +52,7 @@ class ProctoringRetention:
         now: Callable[[], datetime] = utcnow,
     ) -> None:
         self._sessions = sessions
-        self.root = data_dir / "proctoring"
+        self.root = proctoring_root(data_dir)
         self.days = days
         self._now = now
         self._task: asyncio.Task[None] | None = None
@@ -90,7 +92,7 @@ class ProctoringRetention:
             await db.commit()
         for session_id in report.sessions:
             with contextlib.suppress(OSError):
-                (self.root / f"session-{session_id}").rmdir()  # only if now empty
+                session_folder(self.root, session_id).rmdir()  # only if now empty
         if report.checkins:
             log.info(
                 "proctoring retention (%d days): purged %d check-ins of sessions %s: "
@@ -105,7 +107,7 @@ class ProctoringRetention:
 
     def _delete_files(self, checkin: ExamCheckin) -> int:
         """The student's folder for this exam (photos and anything else kept there)."""
-        folder = self.root / f"session-{checkin.session_id}" / f"student-{checkin.student_id}"
+        folder = student_folder(self.root, checkin.session_id, checkin.student_id)
         if not folder.is_dir():
             return 0
         count = sum(1 for path in folder.rglob("*") if path.is_file())
@@ -114,11 +116,11 @@ class ProctoringRetention:
 
     # --- housekeeping ---
 
-    def start(self) -> None:
+    def start_background(self) -> None:
         if self.days > 0 and self._task is None:
             self._task = asyncio.get_running_loop().create_task(self._forever())
 
-    async def stop(self) -> None:
+    async def close(self) -> None:
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
@@ -134,6 +136,7 @@ class ProctoringRetention:
 
 
 def proctoring_retention(settings: Settings, engine: AsyncEngine) -> ProctoringRetention:
+    """The purge as configured (the services' and the command line's)."""
     return ProctoringRetention(
         make_sessionmaker(engine), settings.data_dir, settings.proctoring_retention_days
     )

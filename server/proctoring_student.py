@@ -24,11 +24,12 @@ from server.proctoring_access import (
     image_type,
     person_of,
     require_student,
+    student_folder,
     target_student,
     write_atomically,
 )
 from server.proctoring_notify import ExamNotifier
-from server.proctoring_rules import FINISHED, MediaChecks, PhotoKind, check_move
+from server.proctoring_rules import MediaChecks, PhotoKind, check_move
 
 S = CheckinState
 
@@ -57,13 +58,11 @@ class StudentSteps:
         sessions: async_sessionmaker[AsyncSession],
         root: Path,
         notifier: ExamNotifier,
-        forget: Callable[[int, int], None],
         now: Callable[[], datetime],
     ) -> None:
         self._sessions = sessions
         self.root = root
         self._notifier = notifier
-        self._forget = forget  # the server's checks drop what they kept of a finished exam
         self._now = now
 
     async def mine(self, viewer: Viewer, session_id: int) -> dict[str, Any]:
@@ -89,7 +88,7 @@ class StudentSteps:
             checkin = await own_checkin(db, viewer, session_id, "photo")
             extension = await asyncio.to_thread(image_type, content_type, data)
             name = f"{kind.value}-{uuid.uuid4().hex}.{extension}"
-            folder = self.root / f"session-{session_id}" / f"student-{viewer.person_id}"
+            folder = student_folder(self.root, session_id, viewer.person_id)
             await asyncio.to_thread(write_atomically, folder, name, data)
             old = checkin.face_photo if kind == PhotoKind.FACE else checkin.document_photo
             setattr(checkin, f"{kind.value}_photo", name)
@@ -115,7 +114,7 @@ class StudentSteps:
         stored = None if checkin is None else getattr(checkin, f"{kind.value}_photo")
         if checkin is None or stored is None:
             raise NotFound(f"no {kind.value} photo")
-        path = self.root / f"session-{session_id}" / f"student-{student_id}" / str(stored)
+        path = student_folder(self.root, session_id, student_id) / str(stored)
         if not path.is_file():
             raise NotFound(f"no {kind.value} photo")
         return path
@@ -153,7 +152,5 @@ class StudentSteps:
             else:
                 checkin.finished_at = now
             await db.commit()
-        if to in FINISHED:
-            self._forget(session_id, viewer.person_id)
         self._notifier.tell_overseers(session_id, viewer.person_id, to)
         return await self.mine(viewer, session_id)

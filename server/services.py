@@ -23,6 +23,7 @@ from server.presence_recorder import PresenceRecorder
 from server.proctoring import ProctoringService
 from server.proctoring_evidence import ExamEvidence, build_evidence
 from server.proctoring_identity import IdentityAtCheckin, build_identity
+from server.proctoring_retention import ProctoringRetention, proctoring_retention
 from server.proctoring_verdicts import VerdictService
 from server.ratelimit import FailureLimiter
 from server.recording import RecordingService
@@ -59,9 +60,11 @@ class Services:
     proctoring: ProctoringService = field(init=False)
     proctoring_evidence: ExamEvidence = field(init=False)
     proctoring_verdicts: VerdictService = field(init=False)
+    proctoring_retention: ProctoringRetention = field(init=False)
 
     async def close(self) -> None:
         await self.recordings.close()
+        await self.proctoring_retention.close()
         await self.offline.close()
         await self.rooms.close()
         await self.proctoring_evidence.close()
@@ -125,6 +128,7 @@ def build_services(settings: Settings, bus: Bus) -> Services:
         services.proctoring.state_listeners.append(at_checkin.state_changed)
     services.proctoring_evidence = build_evidence(settings, services.proctoring, faces)
     services.proctoring_verdicts = VerdictService(sessions, settings.default_timezone)
+    services.proctoring_retention = proctoring_retention(settings, engine)
     services.rooms.exam_observer = services.proctoring_evidence
     if settings.proctoring_required:
         services.rooms.publish_gate = services.proctoring.publish_refusal

@@ -112,3 +112,41 @@ async def test_a_browser_cannot_post_identity_flags(
         )
         assert posted.status_code == 422, posted.text
         assert "unknown flag kind" in posted.text
+
+
+def _counted(check: Any) -> list[tuple[int, int]]:
+    """The keys ``check.forget`` is called with from now on; the real forget still runs."""
+    calls: list[tuple[int, int]] = []
+    real = check.forget
+
+    def forget(key: tuple[int, int]) -> None:
+        calls.append(key)
+        real(key)
+
+    check.forget = forget
+    return calls
+
+
+@pytest.mark.usefixtures("demo")
+async def test_each_check_forgets_a_finished_exam_once(
+    services: Services, client_for: ClientFactory
+) -> None:
+    faces = services.proctoring_evidence._faces
+    speech = services.proctoring_evidence._speech
+    assert isinstance(faces, FacesAndIdentity) and speech is not None
+    forgotten = {
+        "faces": _counted(faces),
+        "identity": _counted(faces.identity),
+        "speech": _counted(speech),
+    }
+    session, student, proctor = await exam_desk(services, client_for)
+    handing_in = await _in_exam(student, proctor, session, photo_bytes("astronaut.png"))
+    other = await client_for("student1.2")
+    ended = await _in_exam(other, proctor, session, photo_bytes("astronaut.png"))
+    assert all(calls == [] for calls in forgotten.values())  # nothing finished yet
+
+    assert (await student.post(f"{base(session)}/me/hand-in")).is_success
+    ending = await proctor.post(f"{base(session)}/students/{ended}/end", json={"reason": "time"})
+    assert ending.is_success, ending.text
+    finished = [(session, handing_in), (session, ended)]
+    assert forgotten == {"faces": finished, "identity": finished, "speech": finished}

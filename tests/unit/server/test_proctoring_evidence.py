@@ -14,7 +14,7 @@ import pytest
 from server.db.models import CheckinState
 from server.errors import ConfigError
 from server.proctoring_evidence import ExamEvidence, evidence_settings
-from server.proctoring_faces import FaceCheck, RaisedFlag
+from server.proctoring_faces import ExamChecks, FaceCheck, RaisedFlag
 from server.proctoring_voice import SpeechCheck
 from server.settings import load_settings
 from tests.support import wait_until
@@ -28,6 +28,7 @@ class FakeProctoring:
     state: CheckinState = S.IN_EXAM
     flags: list[tuple[int, int, RaisedFlag]] = field(default_factory=list)
     state_listeners: list[Any] = field(default_factory=list)
+    checks: ExamChecks = field(default_factory=lambda: ExamChecks([]))
 
     async def state_of(self, session_id: int, student_id: int) -> CheckinState:
         return self.state
@@ -149,6 +150,44 @@ async def test_nothing_is_flagged_outside_the_exam_and_watching_follows_the_stat
     evidence.track_removed(room, 9, track("t2", "camera"))
     await _settle(evidence)
     assert proctoring.flags == []
+    await evidence.close()
+
+
+class CountedFaces(FaceCheck):
+    def __init__(self) -> None:
+        super().__init__()
+        self.forgotten: list[tuple[int, int]] = []
+
+    def forget(self, key: tuple[int, int]) -> None:
+        self.forgotten.append(key)
+        super().forget(key)
+
+
+class CountedSpeech(SpeechCheck):
+    def __init__(self) -> None:
+        super().__init__()
+        self.forgotten: list[tuple[int, int]] = []
+
+    def forget(self, key: tuple[int, int]) -> None:
+        self.forgotten.append(key)
+        super().forget(key)
+
+
+async def test_each_check_forgets_a_finished_exam_once() -> None:
+    faces, speech = CountedFaces(), CountedSpeech()
+    checks = ExamChecks([faces])  # the face check is also a flag source of posted frames
+    proctoring = FakeProctoring(checks=checks, state_listeners=[checks.state_changed])
+    evidence = ExamEvidence(
+        proctoring,  # type: ignore[arg-type]
+        faces,
+        speech,
+        evidence_settings(1, 10, 0.05),
+    )
+    assert checks.all() == [faces, speech]
+    for state in (S.IN_EXAM, S.PAUSED, S.IN_EXAM, S.ENDED_BY_PROCTOR):
+        for listener in proctoring.state_listeners:
+            listener(5, 9, state)
+    assert (faces.forgotten, speech.forgotten) == ([(5, 9)], [(5, 9)])
     await evidence.close()
 
 
