@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from server.auth import Viewer
 from server.db.models import CheckinState, utcnow
 from server.proctoring_access import find_checkin, proctoring_root
+from server.proctoring_exam_rules import ExamRules
 from server.proctoring_faces import ExamChecks, FlagSource, RaisedFlag
 from server.proctoring_flagging import FlagIntake
 from server.proctoring_notify import ExamNotifier
@@ -68,6 +69,8 @@ class ProctoringService:
         self._flags = FlagIntake(sessions, sources, notifier, now)
         self._student = StudentSteps(sessions, self.root, notifier, now)
         self._oversight = Oversight(sessions, notifier, now)
+        # The exam's own rules (speech allowed); the live room's evidence listens to changes.
+        self.rules = ExamRules(sessions)
 
     # --- the student ---
 

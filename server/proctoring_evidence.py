@@ -3,7 +3,8 @@
 
 - While a student is ``in_exam`` or ``paused`` their camera is sampled from the SFU for the face
   check and watched for stalls, and (``in_exam`` only) their microphone is listened to for speech
-  (``server.proctoring_sampler``).
+  (``server.proctoring_sampler``) unless the exam allows speech (``server.proctoring_exam_rules``:
+  the audio is then dropped before it is decoded, and a change holds for the audio that follows).
 - A camera, microphone or screen track that goes away mid-exam and is not back within
   ``track_grace_seconds`` raises ``camera_lost`` / ``microphone_lost`` / ``screen_share_stopped``
   (a renegotiation or ICE restart replaces tracks within the grace and raises nothing).
@@ -78,9 +79,11 @@ class ExamEvidence:
         self._settings = settings
         self._now = now
         self._students: dict[CheckinKey, _Student] = {}
+        self._speech_allowed: dict[int, bool] = {}  # by session, read once, then kept by changes
         self._tasks: set[asyncio.Task[None]] = set()
         self._decoding = asyncio.Semaphore(1)
         proctoring.state_listeners.append(self.state_changed)
+        proctoring.rules.listeners.append(self.rules_changed)
         # The checks forget a finished exam through the proctoring service's one path.
         proctoring.checks.add(faces)
         if speech is not None:
@@ -128,7 +131,19 @@ class ExamEvidence:
             state = await self._proctoring.state_of(*key)
             if student.state is None:  # a state change may have arrived meanwhile
                 student.state = state
+        session_id = key[0]
+        if self._speech is not None and session_id not in self._speech_allowed:
+            allowed = await self._proctoring.rules.speech_allowed(session_id)
+            self._speech_allowed.setdefault(session_id, allowed)  # unless a change came first
         self._sync(key)
+
+    # --- the exam's rules ---
+
+    def rules_changed(self, session_id: int, speech_allowed: bool) -> None:
+        self._speech_allowed[session_id] = speech_allowed
+        if speech_allowed and self._speech is not None:
+            # Talk heard while it was forbidden must not count towards a flag if it is again.
+            self._speech.forget_session(session_id)
 
     def _sync(self, key: CheckinKey) -> None:
         """Watches every watchable track while the exam runs; stops them otherwise."""
@@ -163,12 +178,16 @@ class ExamEvidence:
             )
             return camera.run()
         if track["kind"] == "audio" and self._speech is not None:
-            listening = partial(self._in_exam, key)
+            listening = partial(self._listening, key)
             return MicrophoneWatch(key, attach, self._speech, report, self._now, listening).run()
         return None
 
     def _in_exam(self, key: CheckinKey) -> bool:
         return self._student(key).state == S.IN_EXAM  # talking to the proctor while paused is fine
+
+    def _listening(self, key: CheckinKey) -> bool:
+        """Whether the microphone's audio goes to the speech check (asked before decoding)."""
+        return self._in_exam(key) and not self._speech_allowed.get(key[0], False)
 
     # --- flags ---
 

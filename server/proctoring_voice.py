@@ -1,4 +1,5 @@
-"""Server-side evidence from the microphone: speech while the exam forbids talking.
+"""Server-side evidence from the microphone: speech while the exam forbids talking (an exam that
+allows speech is never fed here: ``ExamEvidence`` drops its audio before decoding).
 
 The exam student's Opus payloads (taken from the SFU by ``media.tap.StreamTap``) are decoded with
 PyAV, resampled to 16 kHz mono and cut into 20 ms frames for WebRTC's voice activity detector
@@ -156,3 +157,9 @@ class SpeechCheck:
 
     def forget(self, key: CheckinKey) -> None:
         self._voices.pop(key, None)
+
+    def forget_session(self, session_id: int) -> None:
+        """Drops every stream of one exam (speech became allowed there)."""
+        for key in list(self._voices):  # a copy: worker threads may add streams meanwhile
+            if key[0] == session_id:
+                self._voices.pop(key, None)

@@ -1,6 +1,7 @@
-"""Proctoring API (docs/proctoring.md): a student's check-in, the proctor's queue and actions,
-flags and camera frames, the review, the verdict and the log of review views. Photos and frames
-are raw bodies (``image/jpeg`` or ``image/png``), read under a hard cap, as uploads are."""
+"""Proctoring API (docs/proctoring.md): the exam's rules, a student's check-in, the proctor's queue
+and actions, flags and camera frames, the review, the verdict and the log of review views. Photos
+and frames are raw bodies (``image/jpeg`` or ``image/png``), read under a hard cap, as uploads
+are."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from starlette.routing import BaseRoute, Route
 
 from server.errors import NotFound, TooLarge
 from server.proctoring import FRAME_MAX_BYTES, PHOTO_MAX_BYTES, ProctoringService
+from server.proctoring_exam_rules import ExamRulesIn
 from server.proctoring_rules import (
     Decision,
     FlagIn,
@@ -29,6 +31,8 @@ STUDENT = BASE + "/students/{student_id:int}"
 def proctoring_routes() -> list[BaseRoute]:
     return [
         Route("/api/proctoring/queue", queue, methods=["GET"]),
+        Route(BASE, rules, methods=["GET"]),
+        Route(BASE, change_rules, methods=["PATCH"]),
         Route(BASE + "/students", roster, methods=["GET"]),
         Route(BASE + "/me", mine, methods=["GET"]),
         Route(BASE + "/me/begin", begin, methods=["POST"]),
@@ -84,23 +88,44 @@ async def queue(request: Request) -> Response:
     return ok({"students": await _service(request).queue(who)})
 
 
+async def rules(request: Request) -> Response:
+    who = await viewer(request)
+    return ok(await _service(request).rules.get(who, path_id(request)))
+
+
+async def change_rules(request: Request) -> Response:
+    """The exam's tutor or staff allow or forbid speech: ``{"speech_allowed": bool}``."""
+    who = await viewer(request)
+    body = await read_json(request, ExamRulesIn)
+    return ok(await _service(request).rules.change(who, path_id(request), body))
+
+
 async def roster(request: Request) -> Response:
     who = await viewer(request)
-    return ok({"students": await _service(request).roster(who, path_id(request))})
+    service = _service(request)
+    students = await service.roster(who, path_id(request))
+    allowed = await service.rules.speech_allowed(path_id(request))
+    return ok({"students": students, "speech_allowed": allowed})
 
 
 async def mine(request: Request) -> Response:
-    """The student's check-in, with the retention periods the privacy notice states."""
+    """The student's check-in, with what the privacy notice states: the retention periods and
+    whether the server listens for speech in this exam."""
     who = await viewer(request)
-    found = await _service(request).mine(who, path_id(request))
-    return ok(found | {"privacy": privacy(services(request).settings)})
+    service = _service(request)
+    found = await service.mine(who, path_id(request))
+    allowed = await service.rules.speech_allowed(path_id(request))
+    notice = privacy(services(request).settings, allowed)
+    return ok(found | {"speech_allowed": allowed, "privacy": notice})
 
 
-def privacy(settings: Settings) -> dict[str, int | None]:
-    """Days the exam's proctoring data and its recordings are kept (None: no automatic purge)."""
+def privacy(settings: Settings, speech_allowed: bool) -> dict[str, int | bool | None]:
+    """Days the exam's proctoring data and its recordings are kept (None: no automatic purge),
+    and whether the server's speech check listens to this exam (on, and speech not allowed)."""
     return {
         "proctoring_retention_days": settings.proctoring_retention_days or None,
         "recording_retention_days": settings.recording_retention_days or None,
+        "speech_monitored": settings.proctoring_speech_seconds > 0 and not speech_allowed,
     }
 
 

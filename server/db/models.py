@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -202,6 +203,9 @@ class ScheduledSession(Base):
     status: Mapped[str] = mapped_column(String(16), default=SessionStatus.SCHEDULED.value)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # A proctored exam answered aloud (or read aloud by permission): the server's speech check
+    # leaves the students' microphones alone. Set by the tutor or staff.
+    speech_allowed: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     @property
     def minutes(self) -> int:

@@ -15,7 +15,10 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import BrowserContext, Page, Playwright
+from sqlalchemy import update
 
+from server.db.engine import make_sessionmaker
+from server.db.models import ScheduledSession
 from tests.e2e.kit import (
     BUNDLES,
     LiveServer,
@@ -103,6 +106,18 @@ def exam(live: LiveServer) -> int:
     return open_now(live, "exam")
 
 
+def allow_speech(live: LiveServer, exam: int, allowed: bool) -> None:
+    """The exam's speech rule as its tutor would set it (``PATCH .../proctoring``)."""
+
+    async def change() -> None:
+        async with make_sessionmaker(live.services.engine)() as db:
+            rule = update(ScheduledSession).values(speech_allowed=allowed)
+            await db.execute(rule.where(ScheduledSession.id == exam))
+            await db.commit()
+
+    live.call(change())
+
+
 def fetch_json(page: Page, path: str) -> Any:
     return page.evaluate(
         "async (path) => (await fetch(path, {credentials: 'same-origin'})).json()", path
@@ -148,6 +163,18 @@ def test_the_student_checks_in_after_the_privacy_notice(
     assert photos == KK["privacy_retention_photos"].format(days=90)
     recording = page.get_by_test_id("privacy-days-recording").inner_text()
     assert recording == KK["privacy_retention_recording"].format(days=180)
+    speech = page.get_by_test_id("privacy-speech-monitored").inner_text()  # forbidden by default
+    assert speech == KK["privacy_speech_monitored"]
+    # An exam that allows speech (an oral exam) says speech is not monitored.
+    allow_speech(live, exam, True)
+    page.reload()
+    not_monitored = page.get_by_test_id("privacy-speech-not_monitored")
+    wait_for(lambda: not_monitored.is_visible())
+    assert not_monitored.inner_text() == KK["privacy_speech_not_monitored"]
+    assert page.get_by_test_id("privacy-speech-monitored").count() == 0
+    allow_speech(live, exam, False)
+    page.reload()
+    page.get_by_test_id("privacy-speech-monitored").wait_for()
     assert audit(page) == []
     student.shot("01-privacy-student")
     # Continuing without agreeing says why and stays.

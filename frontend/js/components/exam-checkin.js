@@ -9,7 +9,8 @@ import { frameReady, grabFrame } from "../proctoring/capture.js";
 import { playTrack, trackVideo } from "../room/tiles.js";
 import "./level-meter.js";
 
-const PRIVACY_POINTS = ["recorded", "watched", "flags", "photos", "faces", "who", "retention"];
+const PRIVACY_POINTS = ["recorded", "watched", "flags", "photos", "faces", "speech", "who",
+  "retention"];
 
 /** The retention point's sentences: the real periods from the check-in's ``privacy`` (a null
  * period: no automatic deletion), or the general sentence when the server did not say. */
@@ -24,9 +25,26 @@ function retention(privacy) {
     sentence("recording", privacy.recording_retention_days)];
 }
 
+/** Whether the server said if it listens for speech in this exam (an exam may allow speaking
+ * aloud); when it did not, the speech point is left out. */
+const saysSpeech = (privacy) => typeof privacy?.speech_monitored === "boolean";
+
+function speech(privacy) {
+  const key = privacy.speech_monitored ? "monitored" : "not_monitored";
+  const span = h("span", { "data-testid": `privacy-speech-${key}` });
+  return tr(span, `proctoring.privacy_speech_${key}`);
+}
+
+function pointText(point, privacy) {
+  if (point === "retention") return retention(privacy);
+  if (point === "speech") return speech(privacy);
+  return tr(h("span", {}), `proctoring.privacy_${point}`);
+}
+
 /** Step 1: what is recorded and watched, who sees it, how long it is kept (``privacy``: the
- * retention periods from ``GET .../proctoring/me``). */
+ * retention periods and whether speech is monitored, from ``GET .../proctoring/me``). */
 export function privacyStep(onAccept, privacy = null) {
+  const points = PRIVACY_POINTS.filter((point) => point !== "speech" || saysSpeech(privacy));
   const box = h("input", { type: "checkbox", id: "privacy-agree", "data-testid": "privacy-agree",
     required: true, "aria-describedby": "privacy-error" });
   const error = h("p", { id: "privacy-error", class: "form-error", role: "alert",
@@ -45,9 +63,8 @@ export function privacyStep(onAccept, privacy = null) {
   tr(h("h2", { id: "step-heading", tabindex: "-1" }), "proctoring.privacy_title"),
   tr(h("p", { class: "lead" }), "proctoring.privacy_lead"),
   h("ul", { class: "privacy-points" },
-    PRIVACY_POINTS.map((point) => h("li", { "data-testid": `privacy-${point}` },
-      tr(h("strong", {}), `proctoring.privacy_${point}_title`),
-      point === "retention" ? retention(privacy) : tr(h("span", {}), `proctoring.privacy_${point}`)))),
+    points.map((point) => h("li", { "data-testid": `privacy-${point}` },
+      tr(h("strong", {}), `proctoring.privacy_${point}_title`), pointText(point, privacy)))),
   h("div", { class: "field checkbox" }, box,
     h("label", { for: "privacy-agree" }, tr(h("span", {}), "proctoring.privacy_agree"))),
   error,

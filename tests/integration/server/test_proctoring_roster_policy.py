@@ -63,7 +63,9 @@ async def test_the_check_in_states_the_retention_periods(
     assert mine.json()["privacy"] == {
         "proctoring_retention_days": settings.proctoring_retention_days,
         "recording_retention_days": settings.recording_retention_days,
+        "speech_monitored": True,
     }
+    assert mine.json()["speech_allowed"] is False
     proctor = await client_for("proctor")
     refused = await proctor.get(f"{base(session)}/me")
     assert refused.status_code == 403 and "only a student" in refused.text
@@ -79,4 +81,8 @@ async def test_a_retention_of_zero_days_means_no_automatic_deletion(
     session = await exam(services)
     student = await client_for("student1.1")
     privacy = (await student.get(f"{base(session)}/me")).json()["privacy"]
-    assert privacy == {"proctoring_retention_days": 30, "recording_retention_days": None}
+    assert privacy == {
+        "proctoring_retention_days": 30,
+        "recording_retention_days": None,
+        "speech_monitored": True,
+    }

@@ -24,8 +24,24 @@ T0 = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
 
 
 @dataclass
+class FakeRules:
+    allowed: dict[int, bool] = field(default_factory=dict)
+    listeners: list[Any] = field(default_factory=list)
+    reads: int = 0
+    gate: asyncio.Event | None = None  # holds a read back until set
+
+    async def speech_allowed(self, session_id: int) -> bool:
+        self.reads += 1
+        allowed = self.allowed.get(session_id, False)
+        if self.gate is not None:
+            await self.gate.wait()
+        return allowed
+
+
+@dataclass
 class FakeProctoring:
     state: CheckinState = S.IN_EXAM
+    rules: FakeRules = field(default_factory=FakeRules)
     flags: list[tuple[int, int, RaisedFlag]] = field(default_factory=list)
     state_listeners: list[Any] = field(default_factory=list)
     checks: ExamChecks = field(default_factory=lambda: ExamChecks([]))
@@ -188,6 +204,45 @@ async def test_each_check_forgets_a_finished_exam_once() -> None:
         for listener in proctoring.state_listeners:
             listener(5, 9, state)
     assert (faces.forgotten, speech.forgotten) == ([(5, 9)], [(5, 9)])
+    await evidence.close()
+
+
+async def test_an_exam_that_allows_speech_is_not_listened_to_and_changes_hold_at_once() -> None:
+    evidence, proctoring, _clock = _evidence()
+    assert proctoring.rules.listeners == [evidence.rules_changed]
+    proctoring.rules.allowed[5] = True
+    room: Any = FakeRoom()
+    evidence.track_added(room, 9, track("t1", "microphone", "audio"))
+    evidence.track_added(room, 9, track("t2", "camera"))
+    await _settle(evidence)
+    assert proctoring.rules.reads == 1  # read once per exam, then kept by the changes
+    assert not evidence._listening((5, 9))
+
+    speech = evidence._speech
+    assert speech is not None
+    heard: Any = object()  # what the check keeps of a stream
+    speech._voices[(5, 9)] = speech._voices[(5, 10)] = speech._voices[(6, 9)] = heard
+    evidence.rules_changed(5, False)
+    assert evidence._listening((5, 9))
+    evidence.state_changed(5, 9, S.PAUSED)
+    assert not evidence._listening((5, 9))  # paused: not listened to whatever the rule
+    evidence.state_changed(5, 9, S.IN_EXAM)
+    evidence.rules_changed(5, True)  # what was heard of this exam is forgotten, not the other's
+    assert not evidence._listening((5, 9))
+    assert set(speech._voices) == {(6, 9)}
+    await evidence.close()
+
+
+async def test_a_change_of_the_rule_wins_over_a_read_still_on_its_way() -> None:
+    evidence, proctoring, _clock = _evidence()
+    proctoring.rules.gate = asyncio.Event()  # the stored rule is read before the change commits
+    room: Any = FakeRoom()
+    evidence.track_added(room, 9, track("t1", "microphone", "audio"))
+    await wait_until(lambda: proctoring.rules.reads == 1)
+    evidence.rules_changed(5, True)
+    proctoring.rules.gate.set()  # the read answers "forbidden", older than the change
+    await _settle(evidence)
+    assert not evidence._listening((5, 9))
     await evidence.close()
 
 

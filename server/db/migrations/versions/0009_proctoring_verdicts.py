@@ -58,8 +58,9 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.execute("DELETE FROM proctoring_notes WHERE kind = 'verdict'")
     _note_kinds(OLD_NOTE_KINDS)
-    with op.batch_alter_table('exam_checkins', schema=None) as batch_op:
-        batch_op.drop_column('media_purged_at')
+    # Not in batch mode: on SQLite a batch copies exam_checkins and drops the old table, and with
+    # foreign keys on that drop deletes every flag, note and verdict that cascades from it.
+    op.drop_column('exam_checkins', 'media_purged_at')
     with op.batch_alter_table('proctoring_review_views', schema=None) as batch_op:
         batch_op.drop_index('ix_proctoring_review_views_exam')
     op.drop_table('proctoring_review_views')
