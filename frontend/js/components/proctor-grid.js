@@ -1,6 +1,7 @@
 // The proctor's grid for one exam (#/proctor/{session}): identity checks waiting in this exam,
 // every student's camera and screen live with their state and status, live flags, one student
-// opened large with the proctor's actions, and the exam room's chat.
+// opened large with the proctor's actions, the exam room's chat, and the exam's rules (set by its
+// tutor or staff, read-only for proctors).
 
 import { api } from "../api.js";
 import { currentPerson } from "../auth.js";
@@ -8,6 +9,7 @@ import { h } from "../dom.js";
 import { formatTime, tr } from "../i18n.js";
 import { openMedia } from "../media.js";
 import { base } from "../proctoring/api.js";
+import { ExamRulesPanel } from "../proctoring/exam-rules.js";
 import { ExamRoom } from "../proctoring/exam-room.js";
 import { identityCard } from "../proctoring/identity.js";
 import { StudentTile } from "../proctoring/student-tile.js";
@@ -64,6 +66,7 @@ class ProctorGrid extends HTMLElement {
       notice: (key, args) => tr(this.notice, key, args),
     });
     this.log = h("ol", { class: "event-log", "data-testid": "grid-log" });
+    this.rules = new ExamRulesPanel(this.sessionId);
     this.chatPanel = new ChatPanel(this.room);
     this.append(h("section", { class: "page proctor-page wide", "aria-labelledby": "grid-heading" },
       h("div", { class: "page-head grid-head" },
@@ -73,7 +76,7 @@ class ProctorGrid extends HTMLElement {
         h("div", { class: "grid-links" }, this.summary,
           tr(h("a", { href: "#/proctor", class: "button small", "data-testid": "grid-queue" }),
             "proctoring.queue_title"))),
-      this.connection, this.talkBanner, this.notice, this.identityBox, this.focus.el,
+      this.rules.el, this.connection, this.talkBanner, this.notice, this.identityBox, this.focus.el,
       h("div", { class: "grid-body" },
         h("section", { class: "grid-wrap", "aria-labelledby": "grid-students-heading" },
           tr(h("h2", { id: "grid-students-heading", class: "visually-hidden" }),
@@ -114,6 +117,7 @@ class ProctorGrid extends HTMLElement {
       tr(this.notice, "proctoring.load_failed_reason", { reason: error.message });
       return;
     }
+    this.rules.load(this.session, this.person);
     // The students list carries each student's flags so far (count, latest time and kind), so
     // flags raised before this page opened set the initial status without opening any review.
     await this.loadRoster();
@@ -121,8 +125,11 @@ class ProctorGrid extends HTMLElement {
 
   async loadRoster() {
     let rows;
+    const rulesVersion = this.rules.version;
     try {
-      rows = (await api(`${base(this.sessionId)}/students`)).students;
+      const roster = await api(`${base(this.sessionId)}/students`);
+      rows = roster.students;
+      this.rules.sync(roster.speech_allowed, rulesVersion);
     } catch (error) {
       tr(this.notice, "proctoring.load_failed_reason", { reason: error.message });
       return;
