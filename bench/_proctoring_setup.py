@@ -16,6 +16,7 @@ import httpx
 from sqlalchemy import select, update
 
 from bench._pg import admin, database_url
+from bench._process import BenchFailure, cpu_seconds
 from server.db.engine import make_engine, make_sessionmaker
 from server.db.migrate import upgrade
 from server.db.models import GroupMembership, Person, ScheduledSession, StudyGroup, utcnow
@@ -26,11 +27,6 @@ from tests.integration.server.proctoring_kit import CHECKS, frame
 ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = "sabaq-demo"
 GROUP = "ИС-21-1"
-TICK = os.sysconf("SC_CLK_TCK")
-
-
-class BenchFailure(RuntimeError):
-    """Media did not flow or flags were lost: the run is not valid."""
 
 
 # --- set-up ---------------------------------------------------------------------------------
@@ -134,20 +130,6 @@ def start_server(
     return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log)
 
 
-async def wait_healthy(base: str, process: subprocess.Popen[bytes]) -> None:
-    async with httpx.AsyncClient(base_url=base) as http:
-        for _ in range(300):
-            if process.poll() is not None:
-                raise BenchFailure(f"server exited with {process.returncode}")
-            try:
-                if (await http.get("/healthz")).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.1)
-    raise BenchFailure("server did not answer /healthz in 30 s")
-
-
 async def sign_in(base: str, login: str) -> tuple[httpx.AsyncClient, int]:
     """A client with the session cookie and CSRF header; returns it and the person id."""
     http = httpx.AsyncClient(base_url=base, timeout=30)
@@ -177,11 +159,6 @@ async def check_in(http: httpx.AsyncClient, session: int) -> None:
 
 
 # --- processes ---
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICK
 
 
 def children(pid: int) -> dict[int, str]:

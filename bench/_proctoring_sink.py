@@ -18,7 +18,7 @@ from typing import Any
 
 from aiortc import RTCSessionDescription
 
-from bench._proctoring_setup import BenchFailure
+from bench._process import BenchFailure
 from media import aiortc_hooks as hooks
 from tests.integration.server.signal_kit import SignalClient, client_pc
 

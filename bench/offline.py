@@ -44,6 +44,7 @@ import httpx
 import redis.asyncio as redis
 
 from bench._pg import ADMIN_URL, admin, database_url
+from bench._process import wait_healthy
 from server.db.migrate import upgrade
 from server.passwords import PasswordService
 
@@ -139,20 +140,6 @@ def start_server(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[
             stdout=out,
             stderr=subprocess.STDOUT,
         )
-
-
-async def wait_healthy(base: str, process: subprocess.Popen[bytes]) -> None:
-    async with httpx.AsyncClient(base_url=base) as http:
-        for _ in range(300):
-            if process.poll() is not None:
-                raise RuntimeError("the server exited; see its log")
-            try:
-                if (await http.get("/healthz")).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.1)
-    raise RuntimeError("the server did not become healthy")
 
 
 async def sign_in(base: str, login: str) -> httpx.AsyncClient:

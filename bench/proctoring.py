@@ -59,12 +59,11 @@ import httpx
 from aiortc import RTCPeerConnection, RTCSessionDescription
 
 from bench._pg import admin
+from bench._process import BenchFailure, cpu_seconds, wait_healthy
 from bench._proctoring_flags import FlagLog, percentile, post_flags, probe_server
 from bench._proctoring_media import Loop, LoopTrack, encode_loops
 from bench._proctoring_setup import (
-    BenchFailure,
     check_in,
-    cpu_seconds,
     create_postgres_database,
     expect,
     prepare_database,
@@ -73,7 +72,6 @@ from bench._proctoring_setup import (
     sign_in,
     start_server,
     stop_server,
-    wait_healthy,
 )
 from bench._proctoring_sink import ProctorSink, SdpCapHit
 from media.aiortc_hooks import restrict_host_addresses

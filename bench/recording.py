@@ -21,7 +21,6 @@ import asyncio
 import contextlib
 import json
 import math
-import os
 import random
 import shutil
 import statistics
@@ -43,6 +42,7 @@ import uvicorn
 import websockets
 from aiortc import MediaStreamTrack, RTCSessionDescription
 
+from bench._process import cpu_seconds
 from media.aiortc_hooks import restrict_host_addresses
 from server.app import create_app
 from server.db.engine import make_sessionmaker
@@ -56,7 +56,6 @@ ROOT = Path(__file__).resolve().parents[1]
 WIDTH, HEIGHT, FPS = 640, 360, 30
 RATE, AUDIO_FRAME = 48000, 960
 FLASH_EVERY = 2.0
-TICK = os.sysconf("SC_CLK_TCK")
 PASSWORD = "sabaq-demo"
 
 
@@ -138,11 +137,6 @@ class LectureAudio(MediaStreamTrack):
         frame.planes[0].update(self.cycle[offset : offset + AUDIO_FRAME * 2])
         frame.sample_rate, frame.pts, frame.time_base = RATE, start, Fraction(1, RATE)
         return frame
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICK
 
 
 async def publish(

@@ -54,12 +54,12 @@ from aiortc import (
 from aiortc.contrib.media import MediaRelay
 from av import VideoFrame
 
+from bench._process import TICK, cpu_seconds
 from media import aiortc_hooks as hooks
 from media import messages as m
 from media.room import MediaConfig, MediaRoom
 
 WIDTH, HEIGHT = 640, 360
-TICK = os.sysconf("SC_CLK_TCK")
 SERVER_CPU = 0
 CPUS_VARIABLE = "SFU_BENCH_CPUS"
 SINK_PROCESSES = 4
@@ -84,11 +84,6 @@ def pin(cpus: set[int]) -> None:
 def other_cpus() -> set[int]:
     cpus = machine_cpus() - {SERVER_CPU}
     return cpus or {SERVER_CPU}
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICK
 
 
 def cpu_busy_seconds(cpu: int) -> tuple[float, float]:
