@@ -21,7 +21,7 @@ from server.db.models import ScheduledSession
 from server.errors import Conflict, Forbidden
 from server.proctoring_access import exam_session
 from server.schedule import CLOSED
-from server.scope import MANAGERS
+from server.scope import manages_session
 
 RulesListener = Callable[[int, bool], None]  # (session id, speech allowed)
 
@@ -39,7 +39,7 @@ def rules_json(session: ScheduledSession) -> dict[str, Any]:
 
 def require_rule_setter(viewer: Viewer, session: ScheduledSession) -> None:
     """The session's tutor and staff (their branch; admins everywhere) set an exam's rules."""
-    if viewer.role not in MANAGERS and session.tutor_id != viewer.person_id:
+    if not manages_session(viewer, session):
         raise Forbidden("only the exam's tutor and staff set its rules")
 
 

@@ -39,7 +39,7 @@ from server.errors import Conflict, Forbidden
 from server.grades_access import audited, lock_plan, refuse_if_closed
 from server.proctoring_access import exam_session, find_checkin, person_of, target_student
 from server.proctoring_rules import FINISHED
-from server.scope import MANAGERS
+from server.scope import manages_session
 
 COMMENT_MAX = 2000
 # The sessions that hold a control: a midterm item's midterm sessions, the final exam's exams.
@@ -200,7 +200,7 @@ class VerdictService:
         async with self._sessions() as db:
             session = await exam_session(db, viewer, session_id)
             student = await target_student(db, viewer, session, student_id)
-            if viewer.role not in MANAGERS and session.tutor_id != viewer.person_id:
+            if not manages_session(viewer, session):
                 raise Forbidden("only staff and the exam's tutor see who viewed a review")
             rows = await db.execute(
                 select(ReviewView, Person)

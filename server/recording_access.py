@@ -29,7 +29,7 @@ from server.db.models import (
 from server.db.queries import get_visible
 from server.errors import Forbidden, NotFound
 from server.recording_timeline import timeline
-from server.scope import EXAM_KINDS, MANAGERS, courses_filter, sessions_filter
+from server.scope import EXAM_KINDS, courses_filter, manages_session, sessions_filter
 
 # Proctors: sessions_filter scopes them to the midterms and exams of their branch, which they
 # oversee; they play every student's file there (review) but do not download.
@@ -96,7 +96,7 @@ class RecordingAccess:
             visible = await _visible_files(db, viewer, session, recording)
         if item is None or item.id not in {f.id for f in visible}:
             raise NotFound(f"file {file_id} not found")
-        if download and not _manages(viewer, session):
+        if download and not manages_session(viewer, session):
             raise Forbidden("only the tutor and staff download recordings")
         path = self._root / recording.folder / "published" / item.name
         if recording.status != RecordingStatus.READY or not path.is_file():
@@ -107,10 +107,6 @@ class RecordingAccess:
 def _check_role(viewer: Viewer) -> None:
     if viewer.role not in VIEWERS:
         raise NotFound("not found")
-
-
-def _manages(viewer: Viewer, session: ScheduledSession) -> bool:
-    return viewer.role in MANAGERS or session.tutor_id == viewer.person_id
 
 
 async def _session(db: AsyncSession, viewer: Viewer, session_id: int) -> ScheduledSession:
@@ -165,7 +161,7 @@ async def _view(
 ) -> dict[str, Any]:
     files = await _visible_files(db, viewer, session, recording)
     base = f"/api/recordings/{recording.id}/files"
-    manages = _manages(viewer, session)
+    manages = manages_session(viewer, session)
     return {
         "id": recording.id,
         "session_id": recording.session_id,

@@ -17,7 +17,7 @@ from server.auth import Viewer
 from server.chat import ChatService
 from server.db.models import Recording, ScheduledSession
 from server.room_events import hand_events
-from server.scope import EXAM_KINDS, MANAGERS
+from server.scope import EXAM_KINDS, manages_session
 
 
 async def timeline(
@@ -28,7 +28,7 @@ async def timeline(
     session: ScheduledSession,
 ) -> dict[str, Any]:
     """``{"recording_id", "events": [{"kind": "chat"|"hand", "offset_seconds", ...}]}``."""
-    manages = viewer.role in MANAGERS or session.tutor_id == viewer.person_id
+    manages = manages_session(viewer, session)
     if manages:
         entries = await chat.everything(session.id)
     else:

@@ -25,7 +25,14 @@ from server.db.models import (
 from server.db.queries import get_visible
 from server.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from server.schemas import SessionIn, SessionUpdate
-from server.scope import MANAGERS, can_manage_branch, courses_filter, groups_filter, sessions_filter
+from server.scope import (
+    MANAGERS,
+    can_manage_branch,
+    courses_filter,
+    groups_filter,
+    manages_session,
+    sessions_filter,
+)
 from server.tokens import Grant, grants_for
 
 JOIN_OPENS_BEFORE = timedelta(minutes=10)
@@ -178,7 +185,7 @@ class ScheduleService:
     async def end(self, viewer: Viewer, session_id: int) -> ScheduledSession:
         async with self._sessions() as db:
             session = await _visible_session(db, viewer, session_id)
-            if session.tutor_id != viewer.person_id and viewer.role not in MANAGERS:
+            if not manages_session(viewer, session):
                 raise Forbidden("only the tutor or the branch's staff end a session")
             if session.status != SessionStatus.LIVE:
                 raise Conflict(f"session is {session.status}, not live")

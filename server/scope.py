@@ -91,6 +91,11 @@ def people_filter(viewer: Viewer) -> ColumnElement[bool]:
     return Person.id == viewer.person_id
 
 
+def manages_session(viewer: Viewer, session: ScheduledSession) -> bool:
+    """The session's tutor, or staff/admin (the session was looked up in their scope)."""
+    return viewer.role in MANAGERS or session.tutor_id == viewer.person_id
+
+
 def can_manage_branch(viewer: Viewer, branch_id: int) -> bool:
     return viewer.role == Role.ADMIN or (
         viewer.role == Role.STAFF and viewer.branch_id == branch_id
