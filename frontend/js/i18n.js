@@ -73,6 +73,14 @@ export function tr(el, key, args) {
   return el;
 }
 
+/** Empties an element ``tr`` had set, so that a language switch leaves it empty. */
+export function untr(el) {
+  delete el.dataset.i18n;
+  delete el.dataset.i18nArgs;
+  el.textContent = "";
+  return el;
+}
+
 /** Sets translated attributes, e.g. trAttr(button, {"aria-label": ["room.mic_off"]}). */
 export function trAttr(el, attrs) {
   const known = el.dataset.i18nAttrs ? JSON.parse(el.dataset.i18nAttrs) : {};

@@ -3,7 +3,7 @@
 
 import { api } from "../api.js";
 import { clear, h } from "../dom.js";
-import { tr, trAttr } from "../i18n.js";
+import { tr, trAttr, untr } from "../i18n.js";
 import { queuedItems } from "../offline/outbox.js";
 import { currentPerson } from "../auth.js";
 import { seesQueue } from "../proctoring/links.js";
@@ -58,8 +58,7 @@ class AppNav extends HTMLElement {
     this.unreadTotal = total;
     if (total > 0) tr(this.unread, "nav.unread", { count: total });
     else {
-      this.unread.textContent = "";
-      delete this.unread.dataset.i18n;
+      untr(this.unread);
     }
   }
 

@@ -4,7 +4,7 @@
 import { api } from "../api.js";
 import { currentPerson } from "../auth.js";
 import { clear, h } from "../dom.js";
-import { t, tr } from "../i18n.js";
+import { t, tr, untr } from "../i18n.js";
 import { offlineNote } from "../offline/ui.js";
 import { formatDue } from "../offline/zone.js";
 import { StudentAssignment } from "./assignments-student.js";
@@ -51,8 +51,7 @@ class AssignmentsView extends HTMLElement {
       this.assignments = list.assignments;
       this.courses = new Map(courses.courses.map((c) => [c.id, c]));
       this.groups = new Map(groups.groups.map((g) => [g.id, g]));
-      this.status.textContent = "";
-      delete this.status.dataset.i18n;
+      untr(this.status);
     } catch {
       tr(this.status, "assignments.failed");
       return;

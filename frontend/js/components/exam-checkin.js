@@ -3,7 +3,7 @@
 // page (exam-view.js) moves between them.
 
 import { h } from "../dom.js";
-import { tr, trAttr } from "../i18n.js";
+import { tr, trAttr, untr } from "../i18n.js";
 import { base, sendImage } from "../proctoring/api.js";
 import { frameReady, grabFrame } from "../proctoring/capture.js";
 import { playTrack, trackVideo } from "../room/tiles.js";
@@ -153,8 +153,7 @@ export class DevicesStep {
 
   clearMessage() {
     this.message.classList.remove("error");
-    this.message.textContent = "";
-    delete this.message.dataset.i18n;
+    untr(this.message);
   }
 
   render() {

@@ -3,7 +3,7 @@
 // and the hand-in with confirmation. exam-view.js owns the data; this is the view.
 
 import { h } from "../dom.js";
-import { formatTime, t, tr, trAttr } from "../i18n.js";
+import { formatTime, t, tr, trAttr, untr } from "../i18n.js";
 import { since } from "../proctoring/api.js";
 import { ChatPanel } from "../room/chat-panel.js";
 import { playTrack, shownTrack, trackVideo } from "../room/tiles.js";
@@ -142,8 +142,7 @@ export class ExamLive {
   setPending(count) {
     if (count) tr(this.pending, "proctoring.flags_pending", { count });
     else {
-      this.pending.textContent = "";
-      delete this.pending.dataset.i18n;
+      untr(this.pending);
     }
   }
 

@@ -4,7 +4,7 @@
 
 import { api } from "../api.js";
 import { clear, h } from "../dom.js";
-import { tr, trAttr } from "../i18n.js";
+import { tr, trAttr, untr } from "../i18n.js";
 import { dateTime, failure, formatDate, parsePoints, points, scoreView } from "./grades-common.js";
 
 export class GradeDialog {
@@ -85,8 +85,7 @@ export class GradeDialog {
       tr(holder, key);
       input.setAttribute("aria-invalid", "true");
     } else {
-      clear(holder);
-      delete holder.dataset.i18n;
+      untr(holder);
       input.removeAttribute("aria-invalid");
     }
   }

@@ -4,7 +4,7 @@
 
 import { api } from "../api.js";
 import { clear, h } from "../dom.js";
-import { tr } from "../i18n.js";
+import { tr, untr } from "../i18n.js";
 import { failure, formatDate } from "./grades-common.js";
 
 class GradebookList extends HTMLElement {
@@ -30,8 +30,7 @@ class GradebookList extends HTMLElement {
         Promise.all(courses.map((c) => api(`/api/courses/${c.id}`).catch(() => null))),
         api("/api/grades/at-risk?days=14").catch(() => ({ controls: [] })),
       ]);
-      clear(this.status);
-      delete this.status.dataset.i18n;
+      untr(this.status);
       const pairs = details.filter(Boolean).flatMap((course) => (course.groups ?? [])
         .map((group) => ({ course, group })));
       clear(this.list).append(pairs.length ? h("ul", { class: "gradebook-links" },

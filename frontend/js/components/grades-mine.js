@@ -3,7 +3,7 @@
 
 import { api } from "../api.js";
 import { clear, h } from "../dom.js";
-import { tr } from "../i18n.js";
+import { tr, untr } from "../i18n.js";
 import { failure, formatDate, kindLabel, scoreView } from "./grades-common.js";
 
 class MyGradesView extends HTMLElement {
@@ -28,8 +28,7 @@ class MyGradesView extends HTMLElement {
     tr(this.status, "grades.loading");
     try {
       this.courses = (await api("/api/me/grades")).courses;
-      clear(this.status);
-      delete this.status.dataset.i18n;
+      untr(this.status);
       this.render();
     } catch (error) {
       tr(this.status, ...failure(error));

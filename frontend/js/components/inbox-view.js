@@ -6,7 +6,7 @@
 import { api } from "../api.js";
 import { currentPerson } from "../auth.js";
 import { append, clear, h } from "../dom.js";
-import { t, tr } from "../i18n.js";
+import { t, tr, untr } from "../i18n.js";
 import { go } from "../router.js";
 import { discard, enqueue, queuedItems, retry } from "../offline/outbox.js";
 import { announce, field, fileLink, offlineNote, queuedState } from "../offline/ui.js";
@@ -95,8 +95,7 @@ class InboxView extends HTMLElement {
     try {
       const data = await api("/api/inbox/conversations");
       this.conversations = data.conversations;
-      this.status.textContent = "";
-      delete this.status.dataset.i18n;
+      untr(this.status);
     } catch {
       tr(this.status, "inbox.failed");
     }

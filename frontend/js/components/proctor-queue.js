@@ -2,7 +2,7 @@
 // this proctor oversees, oldest first, refreshed every few seconds.
 
 import { h } from "../dom.js";
-import { t, tr } from "../i18n.js";
+import { t, tr, untr } from "../i18n.js";
 import { identityCard, loadQueue } from "../proctoring/identity.js";
 
 const REFRESH_MS = 4000;
@@ -40,8 +40,7 @@ class ProctorQueue extends HTMLElement {
     this.shown = key;
     if (items.length) tr(this.status, "proctoring.queue_count", { count: items.length });
     else {
-      this.status.textContent = "";
-      delete this.status.dataset.i18n;
+      untr(this.status);
     }
     this.list.replaceChildren(...items.map((item) => h("div", { class: "id-entry" },
       identityCard(item, () => this.decided(item)),

@@ -4,7 +4,7 @@
 
 import { api } from "../api.js";
 import { h } from "../dom.js";
-import { formatTime, t, tr, trAttr } from "../i18n.js";
+import { formatTime, t, tr, trAttr, untr } from "../i18n.js";
 import { formatOffset } from "../recordings/timeline.js";
 import { studentPath, VERDICTS } from "../proctoring/api.js";
 import { percent, placeEvents } from "../proctoring/review-timeline.js";
@@ -35,8 +35,7 @@ class ProctorReview extends HTMLElement {
       return;
     }
     this.zone = this.session?.local?.timezone;
-    this.status.textContent = "";
-    delete this.status.dataset.i18n;
+    untr(this.status);
     const review = this.review;
     tr(this.heading, "proctoring.review_of", { name: review.student.name });
     this.lead.textContent = review.title;

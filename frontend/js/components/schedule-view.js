@@ -3,7 +3,7 @@
 import { api } from "../api.js";
 import { currentPerson } from "../auth.js";
 import { clear, h } from "../dom.js";
-import { dayKey, formatDay, formatTime, t, tr, zoneOffset } from "../i18n.js";
+import { dayKey, formatDay, formatTime, t, tr, untr, zoneOffset } from "../i18n.js";
 import { go } from "../router.js";
 import { actionFor, canJoinNow, joinOpensAt } from "../sessions.js";
 import { recordingsLink } from "../recordings/links.js";
@@ -45,8 +45,7 @@ class ScheduleView extends HTMLElement {
       this.data = week;
       this.courses = new Map(courses.courses.map((c) => [c.id, c]));
       this.groups = new Map(groups.groups.map((g) => [g.id, g]));
-      this.status.textContent = "";
-      delete this.status.dataset.i18n;
+      untr(this.status);
       this.render();
     } catch {
       tr(this.status, "schedule.failed");

@@ -4,7 +4,7 @@
 
 import { api } from "../api.js";
 import { h } from "../dom.js";
-import { tr } from "../i18n.js";
+import { tr, untr } from "../i18n.js";
 import { base } from "./api.js";
 
 const SETTERS = new Set(["staff", "admin"]);
@@ -12,13 +12,6 @@ const CLOSED = new Set(["ended", "cancelled"]);
 
 export function setsRules(session, person) {
   return Boolean(person) && (SETTERS.has(person.role) || session.tutor_id === person.id);
-}
-
-function untranslated(el) {
-  delete el.dataset.i18n;
-  delete el.dataset.i18nArgs;
-  el.textContent = "";
-  return el;
 }
 
 export class ExamRulesPanel {
@@ -78,7 +71,7 @@ export class ExamRulesPanel {
     this.version += 1;
     this.saving = true;
     this.input.disabled = true;
-    untranslated(this.error);
+    untr(this.error);
     tr(this.state, "proctoring.rules_saving");
     try {
       const rules = await api(base(this.sessionId),
@@ -90,7 +83,7 @@ export class ExamRulesPanel {
     } catch (error) {
       this.saving = false;
       this.show(!wanted);
-      untranslated(this.state);
+      untr(this.state);
       tr(this.error, "proctoring.rules_failed", { reason: error.message || error.code });
     }
     this.version += 1;

@@ -4,7 +4,7 @@
 
 import { api } from "../api.js";
 import { clear, h } from "../dom.js";
-import { formatTime, tr, trAttr } from "../i18n.js";
+import { formatTime, tr, trAttr, untr } from "../i18n.js";
 
 const POLL_MS = 4000;
 
@@ -70,8 +70,7 @@ export class AttendancePanel {
     if (!this.data) tr(this.status, "attendance.loading");
     try {
       this.data = await api(`/api/sessions/${this.sessionId}/attendance/live`);
-      this.status.textContent = "";
-      delete this.status.dataset.i18n;
+      untr(this.status);
       this.render();
     } catch (error) {
       const key = error.status === 403 || error.status === 404

@@ -3,7 +3,7 @@
 // and the moderator's delete buttons and "student chat" switch.
 
 import { clear, h } from "../dom.js";
-import { formatTime, t, tr, trAttr } from "../i18n.js";
+import { formatTime, t, tr, trAttr, untr } from "../i18n.js";
 import { MAX_CHAT_TEXT } from "./chat.js";
 
 const EXAM_KINDS = new Set(["midterm", "exam"]);
@@ -197,8 +197,7 @@ export class ChatPanel {
     });
     this.text.value = "";
     this.announce.checked = false;
-    this.error.textContent = "";
-    delete this.error.dataset.i18n;
+    untr(this.error);
     this.count();
     this.scrollDown = true;
   }
@@ -275,8 +274,7 @@ export class ChatPanel {
     else if (!this.chat.studentsMayChat) {
       tr(this.state, this.isStudent ? "chat.state_off_student" : "chat.state_off");
     } else {
-      this.state.textContent = "";
-      delete this.state.dataset.i18n;
+      untr(this.state);
     }
     this.refreshRecipients();
 

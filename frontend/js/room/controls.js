@@ -2,7 +2,7 @@
 // its unread count, attendance), tutor controls, leave.
 
 import { h } from "../dom.js";
-import { tr, trAttr } from "../i18n.js";
+import { tr, trAttr, untr } from "../i18n.js";
 
 export class Controls {
   constructor(handlers) {
@@ -54,8 +54,7 @@ export class Controls {
     this.unread.textContent = unread > 99 ? "99+" : String(unread);
     if (unread) tr(this.unreadText, "chat.unread", { unread });
     else {
-      this.unreadText.textContent = "";
-      delete this.unreadText.dataset.i18n;
+      untr(this.unreadText);
     }
     this.toggle(b.lock, state.locked, "room.lock");
     tr(b.mute_all.label, "room.mute_all");
